@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Benchmarks (never part of the tests). `npm run bench:kernels`: GEMM GFLOP/s and
+# softmax throughput, natively and in wasm under Node, SIMD next to scalar.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh all >/dev/null
+echo "== native"
+build/native/scripts/bench/attn_bench_kernels "${@:2}"
+echo "== wasm (Node $(node --version))"
+node --no-experimental-fetch build/wasm/scripts/bench/attn_bench_kernels.js "${@:2}"

@@ -1,0 +1,62 @@
+// A static file server for the playground: web/ at /, the built package at
+// /dist/. Binds 127.0.0.1 only. No dependencies.
+//   node scripts/serve.mjs [--port N]   (default 8080, or the next free port)
+import { createServer } from 'node:http';
+import { createReadStream, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const mounts = [['/dist/', join(root, 'dist')], ['/', join(root, 'web')]];
+const types = {
+  '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript',
+  '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.safetensors': 'application/octet-stream', '.ts': 'text/plain',
+};
+
+export function resolvePath(urlPath) {
+  const path = decodeURIComponent(urlPath.split('?')[0]);
+  for (const [prefix, dir] of mounts) {
+    if (!path.startsWith(prefix)) continue;
+    const file = normalize(join(dir, path.slice(prefix.length)));
+    if (file !== dir && !file.startsWith(dir + sep)) return null;  // no escaping the mount
+    return file;
+  }
+  return null;
+}
+
+export function startServer(port = 8080, host = '127.0.0.1') {
+  const server = createServer((req, res) => {
+    let file = resolvePath(req.url);
+    try {
+      if (file && statSync(file).isDirectory()) file = join(file, 'index.html');
+      const st = file && statSync(file);
+      if (!st || !st.isFile()) throw new Error('not found');
+      res.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream', 'Content-Length': st.size,
+        'Cache-Control': 'no-cache' });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--port');
+  let port = Number(i > 0 ? process.argv[i + 1] : process.env.PORT || 8080);
+  for (let tries = 0; ; ++tries) {
+    try {
+      const server = await startServer(port);
+      console.log(`Attention Playground: http://127.0.0.1:${server.address().port}/  (Ctrl+C to stop)`);
+      break;
+    } catch (e) {
+      if (e.code !== 'EADDRINUSE' || tries > 20) throw e;
+      port += 1;
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// Tensor: an n-dimensional float32 (or bool/uint8, for masks) array with shape,
+// strides and a storage offset, like torch.Tensor without autograd.
+//
+// - Storage is 64-byte aligned and reference-counted; views (reshape of a
+//   contiguous tensor, transpose, slice, select, unsqueeze) share it, as in PyTorch.
+// - Tensor::from_blob wraps memory the caller owns (no copy, no free): the
+//   bindings use it to view the wasm heap, kernels never see the difference.
+// - Kernels take raw pointers; call contiguous() first when a tensor may be
+//   a strided view.
+// Not here: arithmetic (kernels/ops.hpp), dtype promotion, autograd.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace attn {
+
+enum class DType : uint8_t { f32 = 0, u8 = 1 };  // u8 holds booleans (0/1) for masks
+
+const char* dtype_name(DType dtype);
+size_t dtype_size(DType dtype);
+
+// Largest element count a tensor may have (2^31 - 1 floats = 8 GiB), so that
+// absurd sizes from JS or a model file fail with a message instead of bad_alloc.
+constexpr int64_t kMaxNumel = (int64_t{1} << 31) - 1;
+
+// Product of the dims, checked: negative dims and overflow throw, naming `what`.
+int64_t checked_numel(const Shape& shape, const char* what = "shape");
+Shape contiguous_strides(const Shape& shape);
+
+class Storage {
+ public:
+  explicit Storage(size_t bytes);              // owns 64-byte aligned memory
+  Storage(void* external, size_t bytes);       // borrows; never frees
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  void* data_;
+  size_t bytes_;
+  bool owned_;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined tensor (defined() == false), like an empty Optional
+
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32);
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+  static Tensor full(const Shape& shape, float value);
+  static Tensor from_vector(const std::vector<float>& values, const Shape& shape);
+  static Tensor from_mask(const std::vector<uint8_t>& values, const Shape& shape);
+  // Non-owning: `data` must outlive every tensor that views it.
+  static Tensor from_blob(void* data, const Shape& shape, DType dtype = DType::f32);
+
+  bool defined() const { return storage_ != nullptr; }
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  const Shape& strides() const { return strides_; }
+  int64_t dim() const { return static_cast<int64_t>(shape_.size()); }
+  int64_t size(int64_t d) const;  // negative d counts from the end
+  int64_t numel() const;
+  bool is_contiguous() const;
+
+  float* data();  // throws unless dtype is f32
+  const float* data() const;
+  uint8_t* data_u8();  // throws unless dtype is u8
+  const uint8_t* data_u8() const;
+  void* raw_data() const;
+
+  // Element access by full index (slow; for tests and glue code).
+  float at(std::initializer_list<int64_t> index) const;
+
+  // A view when the layout allows (contiguous input), otherwise a copy. One dim may be -1.
+  Tensor reshape(Shape shape) const;
+  Tensor view(Shape shape) const;  // like reshape but throws if a copy would be needed
+  Tensor transpose(int64_t d0, int64_t d1) const;
+  Tensor permute(const std::vector<int64_t>& dims) const;
+  Tensor slice(int64_t d, int64_t start, int64_t end) const;
+  Tensor select(int64_t d, int64_t index) const;
+  Tensor unsqueeze(int64_t d) const;
+  Tensor squeeze(int64_t d) const;
+  // A view with stride 0 along broadcast dims, like torch.Tensor.expand.
+  Tensor expand(const Shape& shape) const;
+
+  Tensor contiguous() const;  // self if already contiguous
+  Tensor clone() const;       // always a fresh contiguous copy
+  Tensor to(DType dtype) const;  // converts (bool -> 0/1 float, float -> value != 0)
+  std::vector<float> to_vector() const;
+
+  // Sets every element to `value`.
+  void fill_(float value);
+  // Copies `src` (same shape; broadcast allowed) into this tensor's elements.
+  void copy_(const Tensor& src);
+
+ private:
+  int64_t wrap_dim(int64_t d, int64_t ndim, const char* what) const;
+
+  std::shared_ptr<Storage> storage_;
+  int64_t offset_ = 0;  // in elements
+  Shape shape_;
+  Shape strides_;  // in elements
+  DType dtype_ = DType::f32;
+};
+
+// Broadcast two shapes with NumPy/PyTorch rules; throws naming `what` if they do not broadcast.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* what);
+
+}  // namespace attn

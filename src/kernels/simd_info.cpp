@@ -1,0 +1,10 @@
+#include "kernels/simd_info.hpp"
+
+#include "kernels/simd.hpp"
+
+namespace attn::kernels {
+
+size_t simd_width() { return kW; }
+const char* simd_arch_name() { return Arch::name(); }
+
+}  // namespace attn::kernels
