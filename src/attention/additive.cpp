@@ -1,0 +1,51 @@
+#include "attention/additive.hpp"
+
+#include "attention/init.hpp"
+#include "kernels/additive.hpp"
+#include "kernels/ops.hpp"
+
+namespace attn {
+
+AdditiveAttention::AdditiveAttention(int64_t key_size_, int64_t query_size_, int64_t num_hiddens_, uint64_t seed)
+    : key_size(key_size_), query_size(query_size_), num_hiddens(num_hiddens_) {
+  module_name_ = "AdditiveAttention";
+  ATTN_CHECK(key_size > 0 && query_size > 0 && num_hiddens > 0,
+             "AdditiveAttention: key_size, query_size and num_hiddens must be positive");
+  Rng rng(seed);
+  W_k = linear_init({num_hiddens, key_size}, rng);
+  W_q = linear_init({num_hiddens, query_size}, rng);
+  w_v = linear_init({1, num_hiddens}, rng);
+}
+
+AttentionResult AdditiveAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                           const SdpaOptions& opts) {
+  const char* what = "AdditiveAttention";
+  check_qkv(query, key, value, what, false);
+  ATTN_CHECK(query.size(-1) == query_size, what, ": query has ", query.size(-1), " features but query_size is ",
+             query_size);
+  ATTN_CHECK(key.size(-1) == key_size, what, ": key has ", key.size(-1), " features but key_size is ", key_size);
+  Shape qb(query.shape().begin(), query.shape().end() - 2), kb(key.shape().begin(), key.shape().end() - 2);
+  ATTN_CHECK(qb == kb, what, ": query ", query.shape(), " and key ", key.shape(), " must have the same batch dims");
+  const Tensor qp = linear(query, W_q, Tensor(), what);  // (..., L, H)
+  const Tensor kp = linear(key, W_k, Tensor(), what);    // (..., S, H)
+  const int64_t L = query.size(-2), S = key.size(-2), H = num_hiddens;
+  int64_t batch = 1;
+  for (int64_t d : qb) batch *= d;
+  Shape score_shape = qb;
+  score_shape.insert(score_shape.end(), {L, S});
+  Tensor scores = Tensor::empty(score_shape);
+  const float* v = w_v.contiguous().data();
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < L; ++i)
+      for (int64_t j = 0; j < S; ++j)
+        scores.data()[(b * L + i) * S + j] =
+            kernels::f32_additive_score(H, qp.data() + (b * L + i) * H, kp.data() + (b * S + j) * H, v);
+  WeightOptions w = to_weight_options(opts, L, S, 1.0f, what);
+  return attend(scores, value, w, what);
+}
+
+std::vector<std::pair<std::string, Tensor*>> AdditiveAttention::named_parameters() {
+  return {{"W_k.weight", &W_k}, {"W_q.weight", &W_q}, {"w_v.weight", &w_v}};
+}
+
+}  // namespace attn

@@ -1,0 +1,118 @@
+#include "attention/engine.hpp"
+
+#include <cmath>
+
+#include "attention/mask.hpp"
+#include "kernels/ops.hpp"
+#include "kernels/softmax.hpp"
+
+namespace attn {
+
+namespace {
+// A mask viewed with the scores' shape: per-row pointer arithmetic without materialising
+// the broadcast, unless the key dim itself is broadcast (then it is expanded once).
+struct MaskRows {
+  Tensor t;
+  const Shape* shape = nullptr;
+  void init(const Tensor& mask, const Shape& scores_shape) {
+    if (!mask.defined()) return;
+    t = mask.expand(scores_shape);
+    if (scores_shape.back() > 1 && t.strides().back() != 1) t = t.contiguous();
+    shape = &scores_shape;
+  }
+  bool defined() const { return t.defined(); }
+};
+
+// Calls fn(row, offset_a, offset_b) for each row of `shape` (all dims but the last),
+// where offsets follow the strides of a and b (stride 0 = broadcast).
+template <class Fn>
+void for_each_row(const Shape& shape, const Shape& sa, const Shape& sb, Fn fn) {
+  const int64_t nd = static_cast<int64_t>(shape.size()) - 1;
+  int64_t rows = 1;
+  for (int64_t d = 0; d < nd; ++d) rows *= shape[d];
+  std::vector<int64_t> idx(nd, 0);
+  int64_t a = 0, b = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    fn(r, a, b);
+    for (int64_t d = nd - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d]) {
+        a += sa.empty() ? 0 : sa[d];
+        b += sb.empty() ? 0 : sb[d];
+        break;
+      }
+      a -= sa.empty() ? 0 : sa[d] * (shape[d] - 1);
+      b -= sb.empty() ? 0 : sb[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace
+
+void dropout_(Tensor& weights, float p, Rng& rng) {
+  ATTN_CHECK(p >= 0.0f && p < 1.0f, "dropout: p must be in [0, 1), got ", p);
+  if (p == 0.0f) return;
+  float* w = weights.data();
+  const float keep_scale = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < weights.numel(); ++i) w[i] = rng.uniform() < p ? 0.0f : w[i] * keep_scale;
+}
+
+void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* what) {
+  ATTN_CHECK(scores.is_contiguous() && scores.dim() >= 1, what, ": internal: scores must be contiguous");
+  check_selection(opts.selection, what);
+  const Shape& shape = scores.shape();
+  const int64_t S = shape.back();
+  if (S == 0 || scores.numel() == 0) return;
+  MaskRows add, keep;
+  if (opts.additive_mask.defined()) {
+    check_mask_broadcasts(opts.additive_mask, shape, what);
+    add.init(opts.additive_mask, shape);
+  }
+  if (opts.keep_mask.defined()) {
+    check_mask_broadcasts(opts.keep_mask, shape, what);
+    keep.init(opts.keep_mask, shape);
+  }
+  float* s = scores.data();
+  const float* add_base = add.defined() ? add.t.data() : nullptr;
+  const uint8_t* keep_base = keep.defined() ? keep.t.data_u8() : nullptr;
+  Rng select_rng(opts.selection.seed);
+  const bool hard = opts.selection.kind != Selection::soft;
+  for_each_row(shape, add.defined() ? add.t.strides() : Shape{}, keep.defined() ? keep.t.strides() : Shape{},
+               [&](int64_t r, int64_t oa, int64_t ok) {
+                 float* row = s + r * S;
+                 kernels::f32_softmax(S, row, opts.scale, add_base ? add_base + oa : nullptr,
+                                      keep_base ? keep_base + ok : nullptr, row);
+                 if (hard) select_row(row, S, opts.selection, select_rng);
+               });
+  if (opts.dropout_p > 0.0f) {
+    ATTN_CHECK(opts.dropout_rng, what, ": dropout_p > 0 needs a seeded Rng (training mode)");
+    dropout_(scores, opts.dropout_p, *opts.dropout_rng);
+  }
+}
+
+AttentionResult attend(Tensor scores, const Tensor& v, const WeightOptions& opts, const char* what) {
+  scores_to_weights(scores, opts, what);
+  return {matmul(scores, v), scores};
+}
+
+}  // namespace attn
+
+namespace attn {
+void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* what, bool same_features) {
+  const std::pair<const Tensor*, const char*> args[] = {{&q, "query"}, {&k, "key"}, {&v, "value"}};
+  for (auto [t, name] : args) {
+    ATTN_CHECK(t->defined(), what, ": ", name, " is undefined");
+    ATTN_CHECK(t->dtype() == DType::f32, what, ": ", name, " must be float32 but is ", dtype_name(t->dtype()));
+    ATTN_CHECK(t->dim() >= 2, what, ": ", name, " must have at least 2 dims (..., seq_len, features), got shape ",
+               t->shape());
+    check_finite_or_inf(*t, (std::string(what) + ": " + name).c_str());
+  }
+  if (same_features)
+    ATTN_CHECK(k.size(-1) == q.size(-1), what, ": key has ", k.size(-1), " features but query has ", q.size(-1),
+               " (key ", k.shape(), ", query ", q.shape(), ")");
+  ATTN_CHECK(k.size(-2) == v.size(-2), what, ": key has ", k.size(-2), " positions but value has ", v.size(-2),
+             " (key ", k.shape(), ", value ", v.shape(), ")");
+  Shape qb(q.shape().begin(), q.shape().end() - 2), kb(k.shape().begin(), k.shape().end() - 2),
+      vb(v.shape().begin(), v.shape().end() - 2);
+  broadcast_shapes(broadcast_shapes(qb, kb, what), vb, what);
+}
+}  // namespace attn

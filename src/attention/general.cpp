@@ -1,0 +1,32 @@
+#include "attention/general.hpp"
+
+#include "attention/init.hpp"
+#include "kernels/ops.hpp"
+
+namespace attn {
+
+GeneralAttention::GeneralAttention(int64_t query_size_, int64_t key_size_, uint64_t seed)
+    : query_size(query_size_), key_size(key_size_) {
+  module_name_ = "GeneralAttention";
+  ATTN_CHECK(query_size > 0 && key_size > 0, "GeneralAttention: query_size and key_size must be positive, got ",
+             query_size, " and ", key_size);
+  Rng rng(seed);
+  weight = linear_init({query_size, key_size}, rng);
+}
+
+AttentionResult GeneralAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                          const SdpaOptions& opts) {
+  const char* what = "GeneralAttention";
+  check_qkv(query, key, value, what, false);
+  ATTN_CHECK(query.size(-1) == query_size, what, ": query has ", query.size(-1), " features but query_size is ",
+             query_size);
+  ATTN_CHECK(key.size(-1) == key_size, what, ": key has ", key.size(-1), " features but key_size is ", key_size);
+  SdpaOptions o = opts;
+  o.scale = 1.0f;
+  // W k for every key once (S x Eq), then plain dot-product attention against the queries.
+  return scaled_dot_product_attention(query, linear(key, weight, Tensor(), what), value, o);
+}
+
+std::vector<std::pair<std::string, Tensor*>> GeneralAttention::named_parameters() { return {{"attn.weight", &weight}}; }
+
+}  // namespace attn

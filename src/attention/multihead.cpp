@@ -1,0 +1,182 @@
+#include "attention/multihead.hpp"
+
+#include <cmath>
+
+#include "attention/heads.hpp"
+#include "attention/init.hpp"
+#include "attention/mask.hpp"
+#include "kernels/ops.hpp"
+
+namespace attn {
+
+namespace {
+constexpr const char* kWhat = "MultiheadAttention";
+
+// torch.nn.functional.pad(mask, (0, extra)) on the last dim with zeros / False.
+Tensor pad_last(const Tensor& m, int64_t extra) {
+  if (!m.defined() || extra == 0) return m;
+  Shape pad_shape = m.shape();
+  pad_shape.back() = extra;
+  return cat({m, Tensor::zeros(pad_shape, m.dtype())}, -1);
+}
+
+void check_mask_dtype(const Tensor& m, const char* what) {
+  ATTN_CHECK(m.dtype() == DType::u8 || m.dtype() == DType::f32, kWhat, ": ", what, " must be bool or float");
+}
+}  // namespace
+
+MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
+    : opt_(options), dropout_rng_(options.seed ^ 0x9e3779b97f4a7c15ULL) {
+  module_name_ = kWhat;
+  const int64_t E = opt_.embed_dim, H = opt_.num_heads;
+  ATTN_CHECK(E > 0, kWhat, ": embed_dim must be positive, got ", E);
+  ATTN_CHECK(H > 0, kWhat, ": num_heads must be positive, got ", H);
+  ATTN_CHECK(E % H == 0, kWhat, ": embed_dim (", E, ") must be divisible by num_heads (", H, ")");
+  ATTN_CHECK(opt_.dropout >= 0.0f && opt_.dropout < 1.0f, kWhat, ": dropout must be in [0, 1), got ", opt_.dropout);
+  ATTN_CHECK(opt_.kdim >= 0 && opt_.vdim >= 0, kWhat, ": kdim and vdim must be positive");
+  if (opt_.kdim == 0) opt_.kdim = E;
+  if (opt_.vdim == 0) opt_.vdim = E;
+  same_dim_ = opt_.kdim == E && opt_.vdim == E;
+  // torch's _reset_parameters: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/v.
+  Rng rng(opt_.seed);
+  if (same_dim_) {
+    in_proj_weight = xavier_uniform({3 * E, E}, rng);
+  } else {
+    q_proj_weight = xavier_uniform({E, E}, rng);
+    k_proj_weight = xavier_uniform({E, opt_.kdim}, rng);
+    v_proj_weight = xavier_uniform({E, opt_.vdim}, rng);
+  }
+  if (opt_.bias) {
+    in_proj_bias = Tensor::zeros({3 * E});
+    out_proj_bias = Tensor::zeros({E});
+  }
+  if (opt_.add_bias_kv) {
+    bias_k = xavier_normal({1, 1, E}, rng);
+    bias_v = xavier_normal({1, 1, E}, rng);
+  }
+  out_proj_weight = linear_init({E, E}, rng);
+}
+
+std::vector<std::pair<std::string, Tensor*>> MultiheadAttention::named_parameters() {
+  std::vector<std::pair<std::string, Tensor*>> p;
+  if (same_dim_) {
+    p.push_back({"in_proj_weight", &in_proj_weight});
+  } else {
+    p.push_back({"q_proj_weight", &q_proj_weight});
+    p.push_back({"k_proj_weight", &k_proj_weight});
+    p.push_back({"v_proj_weight", &v_proj_weight});
+  }
+  if (opt_.bias) p.push_back({"in_proj_bias", &in_proj_bias});
+  if (opt_.add_bias_kv) {
+    p.push_back({"bias_k", &bias_k});
+    p.push_back({"bias_v", &bias_v});
+  }
+  p.push_back({"out_proj.weight", &out_proj_weight});
+  if (opt_.bias) p.push_back({"out_proj.bias", &out_proj_bias});
+  return p;
+}
+
+AttentionResult MultiheadAttention::self_attention(const Tensor& x, const MhaForwardOptions& opts) {
+  return forward(x, x, x, opts);
+}
+
+AttentionResult MultiheadAttention::cross_attention(const Tensor& x, const Tensor& memory,
+                                                    const MhaForwardOptions& opts) {
+  return forward(x, memory, memory, opts);
+}
+
+AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                                            const MhaForwardOptions& opts) {
+  const int64_t E = opt_.embed_dim, H = opt_.num_heads, hd = E / H;
+  const std::pair<const Tensor*, const char*> args[] = {{&query, "query"}, {&key, "key"}, {&value, "value"}};
+  for (auto [t, name] : args) {
+    ATTN_CHECK(t->defined() && t->dtype() == DType::f32, kWhat, ": ", name, " must be a float32 tensor");
+    check_finite_or_inf(*t, (std::string(kWhat) + ": " + name).c_str());
+  }
+  ATTN_CHECK(query.dim() == 3 || query.dim() == 2, kWhat, ": query should be unbatched 2D or batched 3D, got shape ",
+             query.shape());
+  const bool batched = query.dim() == 3;
+  ATTN_CHECK(key.dim() == query.dim() && value.dim() == query.dim(), kWhat, ": for ", batched ? "batched (3-D)" : "unbatched (2-D)",
+             " query, key and value must also be ", query.dim(), "-D, got key ", key.shape(), " and value ", value.shape());
+  ATTN_CHECK(query.size(-1) == E, kWhat, ": query has ", query.size(-1), " features but embed_dim is ", E);
+  ATTN_CHECK(key.size(-1) == opt_.kdim, kWhat, ": key has ", key.size(-1), " features but kdim is ", opt_.kdim);
+  ATTN_CHECK(value.size(-1) == opt_.vdim, kWhat, ": value has ", value.size(-1), " features but vdim is ", opt_.vdim);
+
+  // Everything below works in (N, L, E).
+  auto to_nle = [&](const Tensor& t) {
+    if (!batched) return t.unsqueeze(0);
+    return opt_.batch_first ? t : t.transpose(0, 1);
+  };
+  const Tensor q_in = to_nle(query), k_in = to_nle(key), v_in = to_nle(value);
+  const int64_t N = q_in.size(0), L = q_in.size(1), S = k_in.size(1);
+  ATTN_CHECK(k_in.size(0) == N && v_in.size(0) == N, kWhat, ": key ", key.shape(), " and value ", value.shape(),
+             " must have the batch size of query ", query.shape());
+  ATTN_CHECK(v_in.size(1) == S, kWhat, ": key has ", S, " positions but value has ", v_in.size(1), " (key ",
+             key.shape(), ", value ", value.shape(), ")");
+
+  Tensor attn_mask = opts.attn_mask, kpm = opts.key_padding_mask;
+  if (attn_mask.defined()) {
+    check_mask_dtype(attn_mask, "attn_mask");
+    const Shape want2{L, S}, want3{batched ? N * H : H, L, S};
+    ATTN_CHECK(attn_mask.shape() == want2 || attn_mask.shape() == want3, kWhat, ": attn_mask should have shape ",
+               want2, " or ", want3, ", but got ", attn_mask.shape());
+    if (attn_mask.dtype() == DType::f32) check_mask_broadcasts(attn_mask, attn_mask.shape(), "MultiheadAttention: attn_mask");
+    attn_mask = to_additive_mask(attn_mask, BoolMaskMeaning::masked, "attn_mask");
+    if (attn_mask.dim() == 3) attn_mask = attn_mask.reshape({N, H, L, S});
+  } else if (opts.is_causal) {
+    attn_mask = causal_additive_mask(L, S);
+  }
+  if (kpm.defined()) {
+    check_mask_dtype(kpm, "key_padding_mask");
+    const Shape want = batched ? Shape{N, S} : Shape{S};
+    ATTN_CHECK(kpm.shape() == want, kWhat, ": key_padding_mask should have shape ", want, ", but got ", kpm.shape());
+    if (kpm.dtype() == DType::f32) check_mask_broadcasts(kpm, kpm.shape(), "MultiheadAttention: key_padding_mask");
+    kpm = to_additive_mask(kpm, BoolMaskMeaning::masked, "key_padding_mask").reshape({N, 1, 1, S});
+  }
+
+  // Input projections (views into in_proj_weight / in_proj_bias when packed).
+  auto rows = [&](const Tensor& t, int64_t i) { return t.defined() ? t.slice(0, i * E, (i + 1) * E) : Tensor(); };
+  const Tensor Wq = same_dim_ ? rows(in_proj_weight, 0) : q_proj_weight;
+  const Tensor Wk = same_dim_ ? rows(in_proj_weight, 1) : k_proj_weight;
+  const Tensor Wv = same_dim_ ? rows(in_proj_weight, 2) : v_proj_weight;
+  Tensor q = linear(q_in, Wq, rows(in_proj_bias, 0), kWhat);
+  Tensor k = linear(k_in, Wk, rows(in_proj_bias, 1), kWhat);
+  Tensor v = linear(v_in, Wv, rows(in_proj_bias, 2), kWhat);
+  int64_t extra_keys = 0;
+  if (opt_.add_bias_kv) {
+    k = cat({k, bias_k.expand({N, 1, E})}, 1);
+    v = cat({v, bias_v.expand({N, 1, E})}, 1);
+    ++extra_keys;
+  }
+  Tensor qh = split_heads(q, H), kh = split_heads(k, H), vh = split_heads(v, H);
+  if (opt_.add_zero_attn) {
+    kh = cat({kh, Tensor::zeros({N, H, 1, hd})}, 2);
+    vh = cat({vh, Tensor::zeros({N, H, 1, hd})}, 2);
+    ++extra_keys;
+  }
+  attn_mask = pad_last(attn_mask, extra_keys);
+  kpm = pad_last(kpm, extra_keys);
+
+  WeightOptions w;
+  w.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  w.additive_mask = attn_mask.defined() && kpm.defined() ? add(attn_mask, kpm) : (attn_mask.defined() ? attn_mask : kpm);
+  w.selection = opts.selection;
+  if (training_ && opt_.dropout > 0.0f) {
+    w.dropout_p = opt_.dropout;
+    w.dropout_rng = &dropout_rng_;
+  }
+  AttentionResult r = attend(matmul_nt(qh, kh), vh, w, kWhat);  // output (N, H, L, hd), weights (N, H, L, S')
+  Tensor out = linear(merge_heads(r.output), out_proj_weight, out_proj_bias, kWhat);  // (N, L, E)
+  if (!batched) out = out.squeeze(0);
+  else if (!opt_.batch_first) out = out.transpose(0, 1).contiguous();
+  last_weights = r.weights;
+
+  Tensor weights;
+  if (opts.need_weights) {
+    weights = opts.average_attn_weights ? mean_over_heads(r.weights) : r.weights;
+    if (!batched) weights = weights.squeeze(0);
+  }
+  return {out, weights};
+}
+
+}  // namespace attn

@@ -1,0 +1,78 @@
+// torch.nn.MultiheadAttention: same constructor arguments and defaults, same
+// state_dict keys, same forward arguments, shapes and mask conventions.
+//
+// Keys: in_proj_weight (3E, E) when kdim == vdim == embed_dim, else
+//       q_proj_weight (E, E), k_proj_weight (E, kdim), v_proj_weight (E, vdim);
+//       in_proj_bias (3E) and out_proj.bias (E) when bias; bias_k, bias_v (1, 1, E) when add_bias_kv;
+//       out_proj.weight (E, E).
+// forward(query, key, value):
+//   batched:   query (L, N, E) [or (N, L, E) if batch_first], key (S, N, kdim), value (S, N, vdim)
+//   unbatched: query (L, E), key (S, kdim), value (S, vdim)
+//   key_padding_mask (N, S) / (S): bool true = IGNORE that key; float = added
+//   attn_mask (L, S) or (N*num_heads, L, S): bool true = NOT allowed; float = added
+//   is_causal: with no attn_mask, applies the causal mask (torch 2.x raises
+//              instead; here it is the convenient thing); with attn_mask it is
+//              a hint and attn_mask is used, as in torch.
+//   -> output like query; weights (N, L, S) averaged over heads, or (N, H, L, S)
+//      when average_attn_weights is false; undefined when need_weights is false
+//      (the per-head weights are still kept in last_weights for inspection).
+// A query whose keys are all masked gets NaN, as in torch (math path).
+// Dropout on the weights applies in training mode only, with this module's seeded Rng.
+#pragma once
+
+#include "attention/engine.hpp"
+#include "core/module.hpp"
+
+namespace attn {
+
+struct MultiheadAttentionOptions {
+  int64_t embed_dim = 0;
+  int64_t num_heads = 1;
+  float dropout = 0.0f;
+  bool bias = true;
+  bool add_bias_kv = false;
+  bool add_zero_attn = false;
+  int64_t kdim = 0;  // 0 = embed_dim (torch: None)
+  int64_t vdim = 0;
+  bool batch_first = false;
+  uint64_t seed = 0;  // initialisation and dropout
+};
+
+struct MhaForwardOptions {
+  Tensor key_padding_mask;
+  bool need_weights = true;
+  Tensor attn_mask;
+  bool average_attn_weights = true;
+  bool is_causal = false;
+  SelectionOptions selection;  // soft (torch) or a hard rule
+};
+
+class MultiheadAttention : public Module {
+ public:
+  explicit MultiheadAttention(const MultiheadAttentionOptions& options);
+
+  AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value,
+                          const MhaForwardOptions& opts = {});
+  // forward(x, x, x): self-attention.
+  AttentionResult self_attention(const Tensor& x, const MhaForwardOptions& opts = {});
+  // forward(x, memory, memory): cross-attention (queries from x, keys/values from memory).
+  AttentionResult cross_attention(const Tensor& x, const Tensor& memory, const MhaForwardOptions& opts = {});
+
+  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
+
+  const MultiheadAttentionOptions& options() const { return opt_; }
+  int64_t head_dim() const { return opt_.embed_dim / opt_.num_heads; }
+  bool qkv_same_embed_dim() const { return same_dim_; }
+
+  Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
+  Tensor bias_k, bias_v;
+  Tensor out_proj_weight, out_proj_bias;
+  Tensor last_weights;  // (N, H, L, S) of the latest forward
+
+ private:
+  MultiheadAttentionOptions opt_;
+  bool same_dim_;
+  Rng dropout_rng_;
+};
+
+}  // namespace attn
