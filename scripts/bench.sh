@@ -7,4 +7,4 @@ bash scripts/build.sh all >/dev/null
 echo "== native"
 build/native/scripts/bench/attn_bench_kernels "${@:2}"
 echo "== wasm (Node $(node --version))"
-node --no-experimental-fetch build/wasm/scripts/bench/attn_bench_kernels.js "${@:2}"
+node --no-experimental-fetch build/wasm/scripts/bench/attn_bench_kernels.cjs "${@:2}"
