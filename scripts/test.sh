@@ -12,7 +12,7 @@ bash scripts/build.sh all
 
 export GTEST_BRIEF=1 GTEST_COLOR=no
 echo "== native GoogleTest"
-ctest --test-dir build/native --output-on-failure -V | grep -vE '^(UpdateCTestConfiguration|Test project|Constructing|Checking|Parse|Added test|Test command|Environment|Start|test [0-9]+$)' || exit 1
+ATTN_PARITY_OUT="$PWD/build/native/parity.safetensors" ctest --test-dir build/native --output-on-failure -V | grep -vE '^(UpdateCTestConfiguration|Test project|Constructing|Checking|Parse|Added test|Test command|Environment|Start|test [0-9]+$)' || exit 1
 echo "== wasm GoogleTest (Node) + SIMD check"
 ctest --test-dir build/wasm --output-on-failure -V | grep -vE '^(UpdateCTestConfiguration|Test project|Constructing|Checking|Parse|Added test|Test command|Environment|Start|test [0-9]+$)' || exit 1
 if compgen -G "tests/js/*.test.mjs" >/dev/null; then

@@ -63,12 +63,13 @@ void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* wh
   const int64_t S = shape.back();
   if (S == 0 || scores.numel() == 0) return;
   MaskRows add, keep;
+  const std::string mask_what = std::string(what) + ": attn_mask";
   if (opts.additive_mask.defined()) {
-    check_mask_broadcasts(opts.additive_mask, shape, what);
+    check_mask_broadcasts(opts.additive_mask, shape, mask_what.c_str());
     add.init(opts.additive_mask, shape);
   }
   if (opts.keep_mask.defined()) {
-    check_mask_broadcasts(opts.keep_mask, shape, what);
+    check_mask_broadcasts(opts.keep_mask, shape, mask_what.c_str());
     keep.init(opts.keep_mask, shape);
   }
   float* s = scores.data();

@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <cstdio>
+
 namespace attn {
 
 std::string shape_str(const Shape& shape) {
@@ -10,5 +12,13 @@ std::string shape_str(const Shape& shape) {
   }
   return s + "]";
 }
+
+namespace detail {
+std::string to_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace detail
 
 }  // namespace attn

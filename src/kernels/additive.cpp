@@ -15,7 +15,7 @@ float f32_additive_score(size_t n, const float* q, const float* k, const float* 
     const size_t r = n - i;
     acc = xsimd::fma(load_partial(v + i, r), xsimd::tanh(load_partial(q + i, r) + load_partial(k + i, r)), acc);
   }
-  return xsimd::hadd(acc);
+  return hsum(acc);
 }
 
 }  // namespace attn::kernels

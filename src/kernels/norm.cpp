@@ -43,7 +43,7 @@ void f32_layernorm(size_t n, const float* x, const float* gamma, const float* be
     Batch d = load_partial(x + i, n - i, mean) - vm;  // padding lanes give d = 0
     acc += d * d;
   }
-  const float var = xsimd::hadd(acc) / static_cast<float>(n);
+  const float var = hsum(acc) / static_cast<float>(n);
   const float rstd = 1.0f / std::sqrt(var + eps);
   affine(n, x, mean, rstd, gamma, beta, y);
   if (mean_out) *mean_out = mean;

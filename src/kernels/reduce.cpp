@@ -19,7 +19,7 @@ float f32_sum(size_t n, const float* x) {
   }
   for (; i + kW <= n; i += kW) a0 += Batch::load_unaligned(x + i);
   if (i < n) a1 += load_partial(x + i, n - i);
-  return xsimd::hadd((a0 + a1) + (a2 + a3));
+  return hsum((a0 + a1) + (a2 + a3));
 }
 
 float f32_mean(size_t n, const float* x) { return n ? f32_sum(n, x) / static_cast<float>(n) : NAN; }
@@ -33,7 +33,7 @@ float f32_dot(size_t n, const float* a, const float* b) {
   }
   for (; i + kW <= n; i += kW) a0 = xsimd::fma(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i), a0);
   if (i < n) a1 = xsimd::fma(load_partial(a + i, n - i), load_partial(b + i, n - i), a1);
-  return xsimd::hadd(a0 + a1);
+  return hsum(a0 + a1);
 }
 
 float f32_max(size_t n, const float* x) {

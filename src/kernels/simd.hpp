@@ -31,6 +31,17 @@ inline void store_partial(float* p, size_t n, const Batch& v) {
   std::memcpy(p, buf, n * sizeof(float));
 }
 
+// Horizontal sum in one fixed order, (v0 + v1) + (v2 + v3) for 4 lanes (pairwise for more).
+// Not xsimd::hadd: its order differs between SSE2 and SSE3+, which would make the
+// native (SSE2) and wasm (SSE4.1) builds differ in the last bit.
+inline float hsum(const Batch& v) {
+  alignas(64) float buf[kW];
+  v.store_aligned(buf);
+  for (size_t width = kW; width > 1; width /= 2)
+    for (size_t i = 0; i < width / 2; ++i) buf[i] = buf[2 * i] + buf[2 * i + 1];
+  return buf[0];
+}
+
 // Horizontal max; xsimd 8.1 has no reduce_max. NaN lanes are skipped.
 inline float hmax(const Batch& v) {
   alignas(64) float buf[kW];

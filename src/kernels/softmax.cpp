@@ -49,10 +49,10 @@ float exp_shift_sum(size_t n, float m, float* y) {
     acc += e;
     e.store_unaligned(y + i);
   }
-  float sum = xsimd::hadd(acc);
+  float sum = hsum(acc);
   if (i < n) {
     Batch e = xsimd::exp(load_partial(y + i, n - i, kNegInf) - vm);  // padding lanes give exp(-inf) = 0
-    sum += xsimd::hadd(e);
+    sum += hsum(e);
     store_partial(y + i, n - i, e);
   }
   return sum;
@@ -75,8 +75,8 @@ void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mas
   Batch acc(0.0f);
   size_t i = 0;
   for (; i + kW <= n; i += kW) acc += xsimd::exp(Batch::load_unaligned(y + i) - vm);
-  float sum = xsimd::hadd(acc);
-  if (i < n) sum += xsimd::hadd(xsimd::exp(load_partial(y + i, n - i, kNegInf) - vm));
+  float sum = hsum(acc);
+  if (i < n) sum += hsum(xsimd::exp(load_partial(y + i, n - i, kNegInf) - vm));
   const Batch shift(m + std::log(sum));
   map_unary(n, y, y, [&](const Batch& v) { return v - shift; });
 }

@@ -52,7 +52,7 @@ TEST(AttentionErrors, MasksOfWrongShapeOrDtype) {
   SdpaOptions o;
   o.attn_mask = Tensor::zeros({5, 6}, DType::u8);
   EXPECT_TRUE(throws_error([&] { scaled_dot_product_attention(x.q, x.k, x.v, o); },
-                           {"[5, 6]", "does not broadcast", "[2, 5, 7]"}));
+                           {"attn_mask has shape [5, 6]", "does not broadcast", "[2, 5, 7]"}));
   o.attn_mask = Tensor::zeros({5, 7});
   o.is_causal = true;
   EXPECT_TRUE(throws_error([&] { scaled_dot_product_attention(x.q, x.k, x.v, o); }, {"is_causal"}));

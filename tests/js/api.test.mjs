@@ -1,0 +1,155 @@
+// The npm package from its packed tarball, in Node: the documented API,
+// PyTorch parity through it, bit parity with the native build.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pkg, loadCases, assertClose, root } from './helpers.mjs';
+
+const ap = await pkg.init();
+
+test('init reports version and SIMD', () => {
+  const meta = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  assert.equal(ap.version, meta.version);
+  assert.equal(ap.simd, true);
+  assert.equal(ap.simdArch, 'sse4.1');
+  assert.equal(typeof pkg.default, 'function');
+});
+
+test('tensors copy in and out; Uint8Array makes a bool tensor', () => {
+  const data = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
+  const t = ap.tensor(data, [2, 3, 4]);
+  assert.deepEqual(t.shape, [2, 3, 4]);
+  assert.equal(t.dtype, 'float32');
+  assert.deepEqual(t.toArray(), data);
+  data[0] = 99;
+  assert.equal(t.toArray()[0], -3, 'tensor() copies');
+  const m = ap.tensor(new Uint8Array([1, 0, 5, 0]), [2, 2]);
+  assert.equal(m.dtype, 'bool');
+  assert.deepEqual(Array.from(m.toArray()), [1, 0, 1, 0]);
+  const n = ap.tensor([1, 2, 3]);
+  assert.deepEqual(n.shape, [3]);
+  for (const x of [t, m, n]) x.dispose();
+});
+
+test('scaled dot-product attention matches PyTorch for every fixture case', () => {
+  const { cases, dispose } = loadCases(ap);
+  try {
+    let n = 0;
+    for (const c of cases.filter((c) => c.meta.kind === 'sdpa')) {
+      const r = ap.scaledDotProductAttention(c.tensors.q, c.tensors.k, c.tensors.v,
+        { mask: c.tensors.mask ?? null, causal: !!c.meta.is_causal, scale: c.meta.scale });
+      const e1 = assertClose(r.output.toArray(), c.tensors.out.toArray(), `${c.name}.out`);
+      const e2 = assertClose(r.weights.toArray(), c.tensors.weights.toArray(), `${c.name}.weights`);
+      console.log(`  ${c.name}: max abs error output ${e1.toExponential(2)}, weights ${e2.toExponential(2)}`);
+      r.output.dispose(); r.weights.dispose();
+      n++;
+    }
+    assert.ok(n >= 8);
+  } finally { dispose(); }
+});
+
+test('MultiheadAttention matches torch.nn.MultiheadAttention (state_dict by PyTorch keys)', () => {
+  const { cases, dispose } = loadCases(ap);
+  try {
+    for (const c of cases.filter((c) => c.meta.kind === 'mha')) {
+      const k = c.meta.ctor;
+      const mha = new ap.MultiheadAttention({ embedDim: k.embed_dim, numHeads: k.num_heads, bias: k.bias ?? true,
+        addBiasKV: !!k.add_bias_kv, addZeroAttn: !!k.add_zero_attn, kdim: k.kdim ?? null, vdim: k.vdim ?? null, batchFirst: !!k.batch_first });
+      // Half the cases load Float32Arrays (shapes from the module), half load Tensors.
+      const dict = {};
+      for (const [name, t] of Object.entries(c.params)) dict[name] = c.name.length % 2 ? t : t.toArray();
+      mha.loadStateDict(dict);
+      const r = mha.forward(c.tensors.q, c.tensors.k, c.tensors.v, { keyPaddingMask: c.tensors.kpm ?? null, attnMask: c.tensors.attn_mask ?? null,
+        needWeights: c.meta.need_weights, averageAttnWeights: c.meta.average_attn_weights });
+      assertClose(r.output.toArray(), c.tensors.out.toArray(), `${c.name}.out`);
+      if (c.meta.need_weights) assertClose(r.weights.toArray(), c.tensors.weights.toArray(), `${c.name}.weights`);
+      else assert.equal(r.weights, null);
+      r.output.dispose(); r.weights?.dispose(); mha.dispose();
+    }
+  } finally { dispose(); }
+});
+
+test('every other attention rule matches PyTorch through the package', () => {
+  const { cases, dispose } = loadCases(ap);
+  const make = {
+    basic: (m) => new ap.BasicAttention(m.hidden_size),
+    general: (m) => new ap.GeneralAttention(m.query_size, m.key_size),
+    additive: (m) => new ap.AdditiveAttention(m.key_size, m.query_size, m.num_hiddens),
+    concat: (m) => new ap.ConcatAttention(...m.sizes),
+    seed004: (m) => new ap.SimpleMultiHeadAttention(m.embed_dim, m.num_heads),
+    se: (m) => new ap.SqueezeExcitation(m.channels, m.reduction),
+  };
+  try {
+    let n = 0;
+    for (const c of cases.filter((c) => make[c.meta.kind])) {
+      const m = make[c.meta.kind](c.meta).loadStateDict(c.params);
+      const t = c.tensors;
+      const r = c.meta.kind === 'se' ? m.forward(t.x) : m.forward(t.q, t.k, t.v, { mask: t.mask ?? null });
+      assertClose(r.output.toArray(), t.out.toArray(), `${c.name}.out`);
+      assertClose(r.weights.toArray(), t.weights.toArray(), `${c.name}.weights`);
+      r.output.dispose(); r.weights.dispose(); m.dispose();
+      n++;
+    }
+    assert.ok(n >= 8);
+    for (const c of cases.filter((c) => ['sinusoidal', 'rope', 'alibi', 'entropy', 'hard'].includes(c.meta.kind))) {
+      const m = c.meta;
+      let got;
+      if (m.kind === 'sinusoidal') got = ap.sinusoidalTable(m.max_len, m.d);
+      else if (m.kind === 'rope') got = ap.applyRope(c.tensors.x, { style: m.style, offset: m.offset });
+      else if (m.kind === 'alibi') got = ap.alibiBias(m.heads, m.L, m.S);
+      else if (m.kind === 'entropy') got = ap.attentionEntropy(c.tensors.weights);
+      else {
+        const r = ap.scaledDotProductAttention(c.tensors.q, c.tensors.k, c.tensors.v, { selection: m.selection, k: m.k, threshold: m.threshold });
+        assertClose(r.weights.toArray(), c.tensors.weights.toArray(), `${c.name}.weights`);
+        r.weights.dispose();
+        got = r.output;
+      }
+      assertClose(got.toArray(), c.tensors.out.toArray(), c.name);
+      got.dispose();
+    }
+  } finally { dispose(); }
+});
+
+test('results are bit-for-bit those of the native build', (t) => {
+  const path = join(root, 'build/native/parity.safetensors');
+  if (!existsSync(path)) { t.skip('no native parity file (npm test writes it)'); return; }
+  const native = ap.loadSafetensors(new Uint8Array(readFileSync(path)));
+  const { cases, dispose } = loadCases(ap);
+  try {
+    let compared = 0;
+    for (const c of cases) {
+      if (!native[`${c.name}.out`]) continue;
+      let r;
+      if (c.meta.kind === 'sdpa') {
+        r = ap.scaledDotProductAttention(c.tensors.q, c.tensors.k, c.tensors.v, { causal: !!c.meta.is_causal });
+      } else {
+        const mha = new ap.MultiheadAttention({ embedDim: c.meta.ctor.embed_dim, numHeads: c.meta.ctor.num_heads }).loadStateDict(c.params);
+        r = mha.forward(c.tensors.q, c.tensors.k, c.tensors.v, { keyPaddingMask: c.tensors.kpm ?? null });
+        mha.dispose();
+      }
+      assert.deepEqual(new Uint32Array(r.output.toArray().buffer), new Uint32Array(native[`${c.name}.out`].toArray().buffer), `${c.name}.out bits`);
+      assert.deepEqual(new Uint32Array(r.weights.toArray().buffer), new Uint32Array(native[`${c.name}.weights`].toArray().buffer), `${c.name}.weights bits`);
+      r.output.dispose(); r.weights.dispose();
+      compared++;
+    }
+    assert.ok(compared >= 5, `compared ${compared} cases`);
+  } finally {
+    dispose();
+    Object.values(native).forEach((x) => x.dispose());
+  }
+});
+
+test('self- and cross-attention conveniences, per-head weights, isCausal', () => {
+  const mha = new ap.MultiheadAttention({ embedDim: 8, numHeads: 2, batchFirst: true });
+  const x = ap.tensor(Float32Array.from({ length: 2 * 5 * 8 }, (_, i) => Math.cos(i)), [2, 5, 8]);
+  const mem = ap.tensor(Float32Array.from({ length: 2 * 3 * 8 }, (_, i) => Math.sin(i)), [2, 3, 8]);
+  const a = mha.selfAttention(x, { isCausal: true, averageAttnWeights: false });
+  assert.deepEqual(a.weights.shape, [2, 2, 5, 5]);
+  assert.equal(a.weights.toArray()[1], 0, 'future key masked');
+  const b = mha.crossAttention(x, mem, { needWeights: false });
+  assert.equal(b.weights, null);
+  const last = mha.lastWeights();
+  assert.deepEqual(last.shape, [2, 2, 5, 3]);
+  for (const t of [a.output, a.weights, b.output, last, x, mem, mha]) t.dispose();
+});
