@@ -7,14 +7,15 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const mounts = [['/dist/', join(root, 'dist')], ['/', join(root, 'web')]];
+/** The playground's mounts: URL prefix -> directory (first match wins). */
+export const defaultMounts = [['/dist/', join(root, 'dist')], ['/', join(root, 'web')]];
 const types = {
   '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
   '.png': 'image/png', '.safetensors': 'application/octet-stream', '.ts': 'text/plain',
 };
 
-export function resolvePath(urlPath) {
+export function resolvePath(urlPath, mounts = defaultMounts) {
   const path = decodeURIComponent(urlPath.split('?')[0]);
   for (const [prefix, dir] of mounts) {
     if (!path.startsWith(prefix)) continue;
@@ -25,9 +26,9 @@ export function resolvePath(urlPath) {
   return null;
 }
 
-export function startServer(port = 8080, host = '127.0.0.1') {
+export function startServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts } = {}) {
   const server = createServer((req, res) => {
-    let file = resolvePath(req.url);
+    let file = resolvePath(req.url, mounts);
     try {
       if (file && statSync(file).isDirectory()) file = join(file, 'index.html');
       const st = file && statSync(file);
@@ -51,7 +52,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   let port = Number(i > 0 ? process.argv[i + 1] : process.env.PORT || 8080);
   for (let tries = 0; ; ++tries) {
     try {
-      const server = await startServer(port);
+      const server = await startServer({ port });
       console.log(`Attention Playground: http://127.0.0.1:${server.address().port}/  (Ctrl+C to stop)`);
       break;
     } catch (e) {

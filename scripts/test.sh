@@ -18,5 +18,5 @@ ctest --test-dir build/wasm --output-on-failure -V | grep -vE '^(UpdateCTestConf
 if compgen -G "tests/js/*.test.mjs" >/dev/null; then
   echo "== JS package tests + browser tests"
   node scripts/pack_for_tests.mjs
-  node --no-experimental-fetch --test --test-concurrency=1 tests/js/ tests/e2e/
+  node --test --test-concurrency=1 tests/js/ tests/e2e/
 fi

@@ -50,13 +50,15 @@ async function main() {
     const L = Math.max(1, Math.min(32, Number($('seq').value) | 0));
     const d = Math.max(1, Math.min(128, Number($('dim').value) | 0));
     const rand = mulberry32(Number($('seed').value) | 0);
+    const causal = $('causal').checked;
     const make = () => ap.tensor(Float32Array.from({ length: L * d }, () => rand() * 2 - 1), [L, d]);
     const q = make(), k = make(), v = make();
     try {
-      const { output, weights } = ap.scaledDotProductAttention(q, k, v, { causal: $('causal').checked });
+      const { output, weights } = ap.scaledDotProductAttention(q, k, v, { causal });
       const w = weights.toArray();
       draw($('heatmap'), w, L, L);
-      $('legend').textContent = `${L}×${L} weights; row sums = 1; max weight ${Math.max(...w).toFixed(3)}.`;
+      $('legend').textContent = `${L}×${L} weights${causal ? ' (causal mask)' : ''}; each row sums to 1; `
+        + `max weight ${Math.max(...w).toFixed(3)}. Light = 0, dark blue = 1.`;
       document.body.dataset.maxWeight = String(Math.max(...w));
       output.dispose();
       weights.dispose();

@@ -1,5 +1,6 @@
 // Resolve the .wasm next to the .mjs (or at Module.wasmUrl when given), whatever
-// the current directory or page URL. Under Node the loader wants a file path.
+// the current directory or page URL. Under Node, read it here and hand the bytes
+// to the loader (wasmBinary), which then never calls fetch() on a file path.
 // (_scriptDir is Emscripten's copy of import.meta.url; this file is minified by
 // a terser that cannot print import.meta itself.)
 if (!Module['locateFile']) {
@@ -8,4 +9,7 @@ if (!Module['locateFile']) {
     if (__attnIsNode && url.startsWith('file:')) return __attnFileURLToPath(url);
     return url;
   };
+}
+if (__attnIsNode && !Module['wasmBinary']) {
+  Module['wasmBinary'] = require('fs').readFileSync(Module['locateFile']('attention_playground.wasm', ''));
 }
