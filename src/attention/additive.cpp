@@ -21,9 +21,8 @@ AttentionResult AdditiveAttention::forward(const Tensor& query, const Tensor& ke
                                            const SdpaOptions& opts) {
   const char* what = "AdditiveAttention";
   check_qkv(query, key, value, what, false);
-  ATTN_CHECK(query.size(-1) == query_size, what, ": query has ", query.size(-1), " features but query_size is ",
-             query_size);
-  ATTN_CHECK(key.size(-1) == key_size, what, ": key has ", key.size(-1), " features but key_size is ", key_size);
+  check_features(query, query_size, what, "query", "query_size");
+  check_features(key, key_size, what, "key", "key_size");
   Shape qb(query.shape().begin(), query.shape().end() - 2), kb(key.shape().begin(), key.shape().end() - 2);
   ATTN_CHECK(qb == kb, what, ": query ", query.shape(), " and key ", key.shape(), " must have the same batch dims");
   const Tensor qp = linear(query, W_q, Tensor(), what);  // (..., L, H)

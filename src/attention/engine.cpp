@@ -116,4 +116,7 @@ void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* wh
       vb(v.shape().begin(), v.shape().end() - 2);
   broadcast_shapes(broadcast_shapes(qb, kb, what), vb, what);
 }
+void check_features(const Tensor& t, int64_t expected, const char* what, const char* arg, const char* size_name) {
+  ATTN_CHECK(t.size(-1) == expected, what, ": ", arg, " has ", t.size(-1), " features but ", size_name, " is ", expected);
+}
 }  // namespace attn

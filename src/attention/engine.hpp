@@ -43,4 +43,6 @@ namespace attn {
 // >= 2 dims, no NaN, matching S, batch dims that broadcast, and (when
 // `same_features`) Eq == Ek. Messages name the argument and both shapes.
 void check_qkv(const Tensor& query, const Tensor& key, const Tensor& value, const char* what, bool same_features);
+// Throws "<what>: <arg> has N features but <size_name> is M" unless t.size(-1) == expected.
+void check_features(const Tensor& t, int64_t expected, const char* what, const char* arg, const char* size_name);
 }  // namespace attn

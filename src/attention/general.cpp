@@ -18,9 +18,8 @@ AttentionResult GeneralAttention::forward(const Tensor& query, const Tensor& key
                                           const SdpaOptions& opts) {
   const char* what = "GeneralAttention";
   check_qkv(query, key, value, what, false);
-  ATTN_CHECK(query.size(-1) == query_size, what, ": query has ", query.size(-1), " features but query_size is ",
-             query_size);
-  ATTN_CHECK(key.size(-1) == key_size, what, ": key has ", key.size(-1), " features but key_size is ", key_size);
+  check_features(query, query_size, what, "query", "query_size");
+  check_features(key, key_size, what, "key", "key_size");
   SdpaOptions o = opts;
   o.scale = 1.0f;
   // W k for every key once (S x Eq), then plain dot-product attention against the queries.

@@ -7,8 +7,10 @@ var __attnIsNode = typeof process === 'object' && typeof process.versions === 'o
   typeof process.versions.node === 'string' && typeof window === 'undefined' && typeof importScripts !== 'function';
 var __attnFileURLToPath = null;
 if (__attnIsNode) {
-  const { createRequire } = await import('node:module');
+  // Specifiers in variables: bundlers (Vite, webpack) then leave these Node-only imports alone.
+  const nodeModule = 'node:module', nodeUrl = 'node:url';
+  const { createRequire } = await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeModule);
   var require = createRequire(import.meta.url);
-  __attnFileURLToPath = (await import('node:url')).fileURLToPath;
+  __attnFileURLToPath = (await import(/* @vite-ignore */ /* webpackIgnore: true */ nodeUrl)).fileURLToPath;
   var __dirname = __attnFileURLToPath(new URL('.', import.meta.url));
 }

@@ -3,17 +3,13 @@
 // the playground page itself, with a screenshot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { pkg, root } from '../js/helpers.mjs';
 import { startServer, defaultMounts } from '../../scripts/serve.mjs';
+import { launchChromium } from './chromium.mjs';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-let server, context, base, profile;
+let server, browser, context, base;
 const consoleErrors = [];
 
 before(async () => {
@@ -23,14 +19,13 @@ before(async () => {
     ...defaultMounts,
   ] });
   base = `http://127.0.0.1:${server.address().port}`;
-  profile = mkdtempSync(join(tmpdir(), 'attn-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 function sampleCase() {
@@ -61,13 +56,13 @@ test('the package in a page gives the same numbers as in Node, and its errors', 
   const page = await openPage('/e2e/page.html');
   await page.waitForFunction(() => document.getElementById('out').textContent === 'ready');
   const data = sampleCase();
-  const browser = await page.evaluate((d) => window.runCase(d), data);
+  const inPage = await page.evaluate((d) => window.runCase(d), data);
   const node = await nodeResult(data);
-  assert.equal(browser.simd, true);
-  assert.deepEqual(browser.output, node.output, 'output identical in Chromium and Node');
-  assert.deepEqual(browser.weights, node.weights);
-  assert.equal(browser.weights[1], 0, 'causal');
-  assert.match(browser.error, /key has 3 features but query has 8/);
+  assert.equal(inPage.simd, true);
+  assert.deepEqual(inPage.output, node.output, 'output identical in Chromium and Node');
+  assert.deepEqual(inPage.weights, node.weights);
+  assert.equal(inPage.weights[1], 0, 'causal');
+  assert.match(inPage.error, /key has 3 features but query has 8/);
   await page.close();
 });
 

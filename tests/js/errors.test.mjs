@@ -25,10 +25,11 @@ test('wrong shapes name the argument and both shapes', () => {
   const mha = new ap.MultiheadAttention({ embedDim: 8, numHeads: 2 });
   assert.throws(() => mha.forward(q, q, q), { message: /query has 32 features but embed_dim is 8/ });
   const q8 = rand([5, 2, 8]);
-  assert.throws(() => mha.forward(q8, q8, q8, { attnMask: ap.tensor(new Uint8Array(6), [2, 3]) }), { message: /attn_mask should have shape \[5, 5\]/ });
-  assert.throws(() => mha.forward(q8, q8, q8, { keyPaddingMask: ap.tensor(new Uint8Array(5), [5]) }), { message: /key_padding_mask should have shape \[2, 5\]/ });
+  const badAttnMask = ap.tensor(new Uint8Array(6), [2, 3]), badKpm = ap.tensor(new Uint8Array(5), [5]);
+  assert.throws(() => mha.forward(q8, q8, q8, { attnMask: badAttnMask }), { message: /attn_mask should have shape \[5, 5\]/ });
+  assert.throws(() => mha.forward(q8, q8, q8, { keyPaddingMask: badKpm }), { message: /key_padding_mask should have shape \[2, 5\]/ });
   assert.ok(usable());
-  for (const t of [q, k, v, mha, q8]) t.dispose();
+  for (const t of [q, k, v, mha, q8, badAttnMask, badKpm]) t.dispose();
 });
 
 test('wrong dtypes, NaN and non-tensors', () => {

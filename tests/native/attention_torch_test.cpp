@@ -18,6 +18,15 @@ namespace {
 #define EXPECT_MATCHES_TORCH(actual, c, tensor) \
   EXPECT_TRUE(all_close(actual, (c).get(tensor), kTorchAtol, kTorchRtol)) << (c).name << "." << tensor
 
+// Loads the case's parameters into `m`, runs forward(q, k, v, opts) and compares output and weights.
+template <class M>
+void expect_qkv_module_matches(M& m, const TorchCase& c, const SdpaOptions& opts = {}) {
+  m.load_state_dict(c.params());
+  AttentionResult r = m.forward(c.get("q"), c.get("k"), c.get("v"), opts);
+  EXPECT_MATCHES_TORCH(r.output, c, "out");
+  EXPECT_MATCHES_TORCH(r.weights, c, "weights");
+}
+
 TEST(AttentionVsTorch, ScaledDotProduct) {
   for (const TorchCase& c : torch_cases("sdpa")) {
     SdpaOptions o;
@@ -33,20 +42,14 @@ TEST(AttentionVsTorch, ScaledDotProduct) {
 TEST(AttentionVsTorch, BasicDotProductSeed000) {
   for (const TorchCase& c : torch_cases("basic")) {
     BasicAttention m(c.meta["hidden_size"].get<int64_t>());
-    m.load_state_dict(c.params());
-    AttentionResult r = m.forward(c.get("q"), c.get("k"), c.get("v"));
-    EXPECT_MATCHES_TORCH(r.output, c, "out");
-    EXPECT_MATCHES_TORCH(r.weights, c, "weights");
+    expect_qkv_module_matches(m, c);
   }
 }
 
 TEST(AttentionVsTorch, GeneralBilinear) {
   for (const TorchCase& c : torch_cases("general")) {
     GeneralAttention m(c.meta["query_size"].get<int64_t>(), c.meta["key_size"].get<int64_t>());
-    m.load_state_dict(c.params());
-    AttentionResult r = m.forward(c.get("q"), c.get("k"), c.get("v"));
-    EXPECT_MATCHES_TORCH(r.output, c, "out");
-    EXPECT_MATCHES_TORCH(r.weights, c, "weights");
+    expect_qkv_module_matches(m, c);
   }
 }
 
@@ -54,12 +57,9 @@ TEST(AttentionVsTorch, AdditiveBahdanau) {
   for (const TorchCase& c : torch_cases("additive")) {
     AdditiveAttention m(c.meta["key_size"].get<int64_t>(), c.meta["query_size"].get<int64_t>(),
                         c.meta["num_hiddens"].get<int64_t>());
-    m.load_state_dict(c.params());
     SdpaOptions o;
     o.attn_mask = c.get("mask");
-    AttentionResult r = m.forward(c.get("q"), c.get("k"), c.get("v"), o);
-    EXPECT_MATCHES_TORCH(r.output, c, "out");
-    EXPECT_MATCHES_TORCH(r.weights, c, "weights");
+    expect_qkv_module_matches(m, c, o);
   }
 }
 
@@ -67,10 +67,7 @@ TEST(AttentionVsTorch, ConcatRuleSeed003) {
   for (const TorchCase& c : torch_cases("concat")) {
     auto s = c.meta["sizes"].get<std::vector<int64_t>>();
     ConcatAttention m(s[0], s[1], s[2], s[3], s[4]);
-    m.load_state_dict(c.params());
-    AttentionResult r = m.forward(c.get("q"), c.get("k"), c.get("v"));
-    EXPECT_MATCHES_TORCH(r.output, c, "out");
-    EXPECT_MATCHES_TORCH(r.weights, c, "weights");
+    expect_qkv_module_matches(m, c);
   }
   // The seed's own example shapes.
   ConcatAttention m(32, 32, 32, 64, 64);
