@@ -9,7 +9,7 @@ const Batch kZero(0.0f), kOne(1.0f), kHalf(0.5f);
 
 // relu keeps NaN (x < 0 is false for NaN), as torch.relu does.
 inline Batch relu_b(const Batch& x) { return xsimd::select(x < kZero, kZero, x); }
-inline Batch sigmoid_b(const Batch& x) { return kOne / (kOne + xsimd::exp(-x)); }
+inline Batch sigmoid_b(const Batch& x) { return kOne / (kOne + exp_batch(-x)); }
 inline Batch gelu_erf_b(const Batch& x) {
   return kHalf * x * (kOne + xsimd::erf(x * Batch(0.70710678118654752f)));
 }
@@ -25,7 +25,7 @@ void f32_tanh(size_t n, const float* x, float* y) {
   map_unary(n, x, y, [](const Batch& v) { return xsimd::tanh(v); });
 }
 void f32_exp(size_t n, const float* x, float* y) {
-  map_unary(n, x, y, [](const Batch& v) { return xsimd::exp(v); });
+  map_unary(n, x, y, [](const Batch& v) { return exp_batch(v); });
 }
 void f32_gelu_erf(size_t n, const float* x, float* y) { map_unary(n, x, y, gelu_erf_b); }
 void f32_gelu_tanh(size_t n, const float* x, float* y) { map_unary(n, x, y, gelu_tanh_b); }

@@ -45,13 +45,13 @@ float exp_shift_sum(size_t n, float m, float* y) {
   Batch acc(0.0f);
   size_t i = 0;
   for (; i + kW <= n; i += kW) {
-    Batch e = xsimd::exp(Batch::load_unaligned(y + i) - vm);
+    Batch e = exp_batch(Batch::load_unaligned(y + i) - vm);
     acc += e;
     e.store_unaligned(y + i);
   }
   float sum = hsum(acc);
   if (i < n) {
-    Batch e = xsimd::exp(load_partial(y + i, n - i, kNegInf) - vm);  // padding lanes give exp(-inf) = 0
+    Batch e = exp_batch(load_partial(y + i, n - i, kNegInf) - vm);  // padding lanes give exp(-inf) = 0
     sum += hsum(e);
     store_partial(y + i, n - i, e);
   }
@@ -74,9 +74,9 @@ void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mas
   const Batch vm(m);
   Batch acc(0.0f);
   size_t i = 0;
-  for (; i + kW <= n; i += kW) acc += xsimd::exp(Batch::load_unaligned(y + i) - vm);
+  for (; i + kW <= n; i += kW) acc += exp_batch(Batch::load_unaligned(y + i) - vm);
   float sum = hsum(acc);
-  if (i < n) sum += hsum(xsimd::exp(load_partial(y + i, n - i, kNegInf) - vm));
+  if (i < n) sum += hsum(exp_batch(load_partial(y + i, n - i, kNegInf) - vm));
   const Batch shift(m + std::log(sum));
   map_unary(n, y, y, [&](const Batch& v) { return v - shift; });
 }
