@@ -81,7 +81,7 @@ inline Batch exp_batch(const Batch& x) {
   Batch y = p * two_n;
   y = xsimd::select(x < lo, Batch(0.0f), y);
   y = xsimd::select(x > hi, Batch(std::numeric_limits<float>::infinity()), y);
-  return xsimd::select(x != x, x, y);  // NaN stays NaN
+  return xsimd::select(xsimd::isnan(x), x, y);  // NaN stays NaN (not x != x: ordered on AVX)
 }
 
 // y[i] = op(x[i]) for a batch-wise op; in place (x == y) is allowed.
