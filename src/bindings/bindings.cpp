@@ -184,6 +184,9 @@ Result* simple_mha_forward(SimpleMultiHeadAttention& m, const Tensor& q, const T
   return guarded([&] { return wrap(m.forward(q, k, v, mask ? *mask : Tensor(), selection(sel, top_k, threshold, seed))); });
 }
 Result* se_forward(SqueezeExcitation& m, const Tensor& x) { return guarded([&] { return wrap(m.forward(x)); }); }
+Tensor* learned_pe_forward(LearnedPositionalEmbedding& m, const Tensor& x, double offset) {
+  return guarded([&] { return new Tensor(m.forward(x, static_cast<int64_t>(offset))); });
+}
 
 template <class M, class... Args>
 M* create(Args... args) {
@@ -288,4 +291,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
            allow_raw_pointers());
   class_<SqueezeExcitation, base<Module>>("SqueezeExcitation").function("forward", &se_forward, allow_raw_pointers());
   function("createSqueezeExcitation", &create<SqueezeExcitation, double, double>, allow_raw_pointers());
+  class_<LearnedPositionalEmbedding, base<Module>>("LearnedPositionalEmbedding")
+      .function("forward", &learned_pe_forward, allow_raw_pointers());
+  function("createLearnedPositionalEmbedding", &create<LearnedPositionalEmbedding, double, double>, allow_raw_pointers());
 }

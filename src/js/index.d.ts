@@ -131,6 +131,11 @@ export interface SqueezeExcitation extends AttentionModule {
   forward(x: Tensor): AttentionResult;
 }
 
+export interface LearnedPositionalEmbedding extends AttentionModule {
+  /** x (..., L, d) + weight[offset : offset + L]. */
+  forward(x: Tensor, offset?: number): Tensor;
+}
+
 export interface AttentionPlayground {
   readonly version: string;
   /** true for the SIMD build. */
@@ -157,6 +162,7 @@ export interface AttentionPlayground {
   AdditiveAttention: new (keySize: number, querySize: number, numHiddens: number) => QkvAttentionModule;
   ConcatAttention: new (querySize: number, keySize: number, valueSize1: number, valueSize2: number, outputSize: number) => QkvAttentionModule;
   SqueezeExcitation: new (channels: number, reduction: number) => SqueezeExcitation;
+  LearnedPositionalEmbedding: new (maxLen: number, d: number) => LearnedPositionalEmbedding;
 }
 
 export interface InitOptions {

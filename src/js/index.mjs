@@ -218,6 +218,12 @@ export class AttentionPlayground {
     this.AdditiveAttention = qkvModule('AdditiveAttention', (k, q, h) => ap._M.createAdditiveAttention(k, q, h), 3, forwardQkv);
     /** Seed 003's concat rule `Attn`. Args: querySize, keySize, valueSize1, valueSize2, outputSize. */
     this.ConcatAttention = qkvModule('ConcatAttention', (...s) => ap._M.createConcatAttention(...s), 5, forwardQkv);
+    /** Learned positional embedding (key "weight", (maxLen, d)). forward(x (..., L, d), offset = 0) -> Tensor. */
+    this.LearnedPositionalEmbedding = qkvModule('LearnedPositionalEmbedding', (l, d) => ap._M.createLearnedPositionalEmbedding(l, d), 2,
+      (m, x, offset = 0) => {
+        if (!isInt(offset)) throw new RangeError(`LearnedPositionalEmbedding: offset must be a non-negative integer, got ${offset}`);
+        return new Tensor(ap, ap._check(m._handle.forward(ap._t(x, 'input'), offset)));
+      });
     /** Squeeze-and-Excitation. Args: channels, reduction. forward(x (N,C,H,W)) -> { output, weights (N,C) }. */
     this.SqueezeExcitation = qkvModule('SqueezeExcitation', (c, r) => ap._M.createSqueezeExcitation(c, r), 2,
       (m, x) => ap._result(m._handle.forward(ap._t(x, 'input'))));

@@ -153,3 +153,12 @@ test('self- and cross-attention conveniences, per-head weights, isCausal', () =>
   assert.deepEqual(last.shape, [2, 2, 5, 3]);
   for (const t of [a.output, a.weights, b.output, last, x, mem, mha]) t.dispose();
 });
+
+test('learned positional embedding loads by key "weight" and adds rows at the offset', () => {
+  const pe = new ap.LearnedPositionalEmbedding(4, 2).loadStateDict({ weight: [0, 1, 2, 3, 4, 5, 6, 7] });
+  const x = ap.tensor([10, 10, 20, 20], [2, 2]);
+  const y = pe.forward(x, 1);
+  assert.deepEqual(Array.from(y.toArray()), [12, 13, 24, 25]);
+  assert.throws(() => pe.forward(x, 3), { message: /positions \[3, 5\) exceed max_len 4/ });
+  for (const t of [pe, x, y]) t.dispose();
+});

@@ -264,3 +264,42 @@ TEST(Safetensors, RoundTripAndHostileFiles) {
 
 }  // namespace
 }  // namespace attn::testing
+
+namespace attn::testing {
+namespace {
+
+TEST(Positional, LearnedEmbeddingAddsRowsAtTheOffset) {
+  LearnedPositionalEmbedding pe(6, 3);
+  std::vector<float> w(18);
+  for (int i = 0; i < 18; ++i) w[i] = static_cast<float>(i);
+  pe.load_state_dict({{"weight", Tensor::from_vector(w, {6, 3})}});
+  Tensor x = Tensor::full({2, 2, 3}, 0.5f);
+  Tensor y = pe.forward(x, 3);  // rows 3 and 4 of the table, for both batch entries
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{9.5f, 10.5f, 11.5f, 12.5f, 13.5f, 14.5f, 9.5f, 10.5f, 11.5f, 12.5f,
+                                               13.5f, 14.5f}));
+  EXPECT_TRUE(throws_error([&] { pe.forward(x, 5); }, {"positions [5, 7) exceed max_len 6"}));
+  EXPECT_TRUE(throws_error([&] { pe.forward(Tensor::zeros({2, 4}), 0); }, {"(..., L, 3)"}));
+}
+
+TEST(Positional, SinusoidalAddsTheTableAndRopePreservesNorms) {
+  Tensor x = Tensor::zeros({1, 4, 6});
+  EXPECT_TRUE(all_close(add_sinusoidal(x, 2), sinusoidal_table(6, 6).slice(0, 2, 6).unsqueeze(0), 0, 0));
+  Rng rng(3);
+  Tensor v = randn({2, 5, 8}, rng);
+  for (RopeStyle s : {RopeStyle::interleaved, RopeStyle::half_split}) {
+    Tensor r = apply_rope(v, s, 7);
+    for (int64_t row = 0; row < 10; ++row) {
+      double a = 0, b = 0;
+      for (int64_t j = 0; j < 8; ++j) {
+        a += double(v.data()[row * 8 + j]) * v.data()[row * 8 + j];
+        b += double(r.data()[row * 8 + j]) * r.data()[row * 8 + j];
+      }
+      EXPECT_NEAR(a, b, 1e-4) << "a rotation keeps the norm";
+    }
+    // Position 0 is the identity.
+    EXPECT_TRUE(all_close(apply_rope(v.slice(1, 0, 1), s, 0), v.slice(1, 0, 1).contiguous(), 0, 0));
+  }
+}
+
+}  // namespace
+}  // namespace attn::testing
