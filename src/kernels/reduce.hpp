@@ -7,8 +7,6 @@
 
 namespace attn::kernels {
 
-#define ATTN_REDUCE_KERNELS(X) X(sum) X(max)
-
 float f32_sum(size_t n, const float* x);
 float f32_sum__scalar(size_t n, const float* x);
 float f32_max(size_t n, const float* x);
