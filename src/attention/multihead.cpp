@@ -120,7 +120,7 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     const Shape want2{L, S}, want3{batched ? N * H : H, L, S};
     ATTN_CHECK(attn_mask.shape() == want2 || attn_mask.shape() == want3, kWhat, ": attn_mask should have shape ",
                want2, " or ", want3, ", but got ", attn_mask.shape());
-    if (attn_mask.dtype() == DType::f32) check_mask_broadcasts(attn_mask, attn_mask.shape(), "MultiheadAttention: attn_mask");
+    check_finite_or_inf(attn_mask, "MultiheadAttention: attn_mask");
     attn_mask = to_additive_mask(attn_mask, BoolMaskMeaning::masked, "attn_mask");
     if (attn_mask.dim() == 3) attn_mask = attn_mask.reshape({N, H, L, S});
   } else if (opts.is_causal) {
@@ -130,7 +130,7 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     check_mask_dtype(kpm, "key_padding_mask");
     const Shape want = batched ? Shape{N, S} : Shape{S};
     ATTN_CHECK(kpm.shape() == want, kWhat, ": key_padding_mask should have shape ", want, ", but got ", kpm.shape());
-    if (kpm.dtype() == DType::f32) check_mask_broadcasts(kpm, kpm.shape(), "MultiheadAttention: key_padding_mask");
+    check_finite_or_inf(kpm, "MultiheadAttention: key_padding_mask");
     kpm = to_additive_mask(kpm, BoolMaskMeaning::masked, "key_padding_mask").reshape({N, 1, 1, S});
   }
 

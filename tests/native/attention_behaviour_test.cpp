@@ -86,6 +86,13 @@ TEST(AttentionErrors, NaNInputsAndWrongModuleShapes) {
   Qkv z = make_qkv({5, 2, 8}, {7, 2, 8}, {7, 2, 8});
   z.v.data()[0] = NAN;
   EXPECT_TRUE(throws_error([&] { m.forward(z.q, z.k, z.v); }, {"value contains NaN"}));
+  z.v.data()[0] = 0.0f;
+  MhaForwardOptions nan_masks;
+  nan_masks.attn_mask = Tensor::full({5, 7}, NAN);
+  EXPECT_TRUE(throws_error([&] { m.forward(z.q, z.k, z.v, nan_masks); }, {"MultiheadAttention: attn_mask contains NaN"}));
+  nan_masks.attn_mask = Tensor();
+  nan_masks.key_padding_mask = Tensor::full({2, 7}, NAN);
+  EXPECT_TRUE(throws_error([&] { m.forward(z.q, z.k, z.v, nan_masks); }, {"MultiheadAttention: key_padding_mask contains NaN"}));
   ConcatAttention c(32, 32, 32, 64, 64);
   Qkv s = make_qkv({2, 1, 32}, {1, 1, 32}, {1, 32, 64});
   EXPECT_TRUE(throws_error([&] { c.forward(s.q, s.k, s.v); }, {"Q must have shape (1, n, features)", "[2, 1, 32]"}));
