@@ -2,7 +2,7 @@
 
 #include "attention/init.hpp"
 #include "kernels/additive.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

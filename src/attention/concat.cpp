@@ -1,7 +1,7 @@
 #include "attention/concat.hpp"
 
 #include "attention/init.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

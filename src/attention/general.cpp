@@ -1,7 +1,7 @@
 #include "attention/general.hpp"
 
 #include "attention/init.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

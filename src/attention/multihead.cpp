@@ -5,7 +5,7 @@
 #include "attention/heads.hpp"
 #include "attention/init.hpp"
 #include "attention/mask.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

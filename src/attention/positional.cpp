@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "core/rng.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

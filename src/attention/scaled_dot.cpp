@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "attention/mask.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

@@ -6,7 +6,7 @@
 #include "attention/init.hpp"
 #include "attention/mask.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 namespace attn {
 

@@ -2,7 +2,7 @@
 
 #include "attention/init.hpp"
 #include "kernels/elementwise.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 #include "kernels/reduce.hpp"
 
 namespace attn {

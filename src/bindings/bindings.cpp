@@ -23,7 +23,7 @@
 #include "attention/simple_mha.hpp"
 #include "attention/squeeze_excitation.hpp"
 #include "io/safetensors.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 #include "kernels/simd_info.hpp"
 
 using namespace emscripten;

@@ -1,6 +1,8 @@
 #include "core/tensor.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -11,17 +13,8 @@ namespace attn {
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "bool"; }
 size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 1; }
 
-int64_t checked_numel(const Shape& shape, const char* what) {
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    ATTN_CHECK(d >= 0, what, " ", shape, " has a negative dimension");
-    if (d != 0 && n > kMaxNumel / d) fail(what, " ", shape, " is too large (more than ", kMaxNumel, " elements)");
-    n *= d;
-  }
-  return n;
-}
-
 Shape contiguous_strides(const Shape& shape) {
+  checked_numel(shape, "strides of shape");  // indexable: no stride below can overflow
   Shape strides(shape.size());
   int64_t s = 1;
   for (size_t i = shape.size(); i-- > 0;) {
@@ -31,29 +24,33 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-Storage::Storage(size_t bytes) : bytes_(bytes), owned_(true) {
-  constexpr size_t kAlign = 64;
-  size_t rounded = std::max<size_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
-  data_ = std::aligned_alloc(kAlign, rounded);
-  if (!data_) fail("tensor: out of memory allocating ", bytes, " bytes");
+Storage::Storage(uint64_t bytes, const char* what) : data_(nullptr), bytes_(0), owned_(true) {
+  constexpr uint64_t kAlign = 64;
+  ATTN_CHECK(bytes <= max_tensor_bytes(), what, ": ", bytes_str(bytes), " is more than the per-tensor limit of ",
+             bytes_str(max_tensor_bytes()));
+  const uint64_t rounded = std::max<uint64_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);  // 64-bit: no wrap
+  ATTN_CHECK(rounded <= SIZE_MAX, what, ": ", bytes_str(bytes), " does not fit in this platform's address space");
+  data_ = std::aligned_alloc(kAlign, static_cast<size_t>(rounded));
+  if (!data_) fail(what, ": out of memory allocating ", bytes_str(bytes));
+  bytes_ = static_cast<size_t>(bytes);
 }
 Storage::Storage(void* external, size_t bytes) : data_(external), bytes_(bytes), owned_(false) {}
 Storage::~Storage() {
   if (owned_) std::free(data_);
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
-  int64_t n = checked_numel(shape);
+Tensor Tensor::empty(const Shape& shape, DType dtype, const char* what) {
+  const uint64_t bytes = checked_bytes(shape, dtype_size(dtype), what);
   Tensor t;
-  t.storage_ = std::make_shared<Storage>(static_cast<size_t>(n) * dtype_size(dtype));
+  t.storage_ = std::make_shared<Storage>(bytes, what);
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
   return t;
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::zeros(const Shape& shape, DType dtype, const char* what) {
+  Tensor t = empty(shape, dtype, what);
   std::memset(t.raw_data(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
   return t;
 }
@@ -82,9 +79,10 @@ Tensor Tensor::from_mask(const std::vector<uint8_t>& values, const Shape& shape)
 }
 
 Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype) {
-  int64_t n = checked_numel(shape);
+  const uint64_t bytes = static_cast<uint64_t>(checked_numel(shape, "from_blob: shape")) * dtype_size(dtype);
+  ATTN_CHECK(bytes <= SIZE_MAX, "from_blob: shape ", shape, " does not fit in this platform's address space");
   Tensor t;
-  t.storage_ = std::make_shared<Storage>(data, static_cast<size_t>(n) * dtype_size(dtype));
+  t.storage_ = std::make_shared<Storage>(data, static_cast<size_t>(bytes));
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -98,13 +96,8 @@ int64_t Tensor::wrap_dim(int64_t d, int64_t ndim, const char* what) const {
 
 int64_t Tensor::size(int64_t d) const { return shape_[wrap_dim(d, dim(), "size")]; }
 
-int64_t Tensor::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape_) n *= d;
-  return n;
-}
-
-bool Tensor::is_contiguous() const {
+bool Tensor::is_contiguous() const noexcept {
+  if (numel() == 0) return true;
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;
@@ -147,22 +140,24 @@ Tensor Tensor::view(Shape shape) const {
 }
 
 Tensor Tensor::reshape(Shape shape) const {
-  int64_t infer = -1, known = 1;
+  int64_t infer = -1;
+  Shape known_dims;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       ATTN_CHECK(infer < 0, "reshape: only one dimension can be -1, got ", shape);
       infer = static_cast<int64_t>(i);
     } else {
       ATTN_CHECK(shape[i] >= 0, "reshape: invalid dimension in ", shape);
-      known *= shape[i];
+      known_dims.push_back(shape[i]);
     }
   }
+  const int64_t known = checked_numel(known_dims, "reshape: shape");
   if (infer >= 0) {
     ATTN_CHECK(known != 0 && numel() % known == 0, "reshape: shape ", shape, " is invalid for input of shape ", shape_);
     shape[infer] = numel() / known;
   }
-  ATTN_CHECK(checked_numel(shape) == numel(), "reshape: shape ", shape, " is invalid for input of shape ", shape_,
-             " (", numel(), " elements)");
+  ATTN_CHECK(checked_numel(shape, "reshape: shape") == numel(), "reshape: shape ", shape,
+             " is invalid for input of shape ", shape_, " (", numel(), " elements)");
   Tensor src = contiguous();
   Tensor t = src;
   t.shape_ = std::move(shape);

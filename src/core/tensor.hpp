@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/size.hpp"
 
 namespace attn {
 
@@ -26,17 +27,14 @@ enum class DType : uint8_t { f32 = 0, u8 = 1 };  // u8 holds booleans (0/1) for 
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
-// Largest element count a tensor may have (2^31 - 1 floats = 8 GiB), so that
-// absurd sizes from JS or a model file fail with a message instead of bad_alloc.
-constexpr int64_t kMaxNumel = (int64_t{1} << 31) - 1;
-
-// Product of the dims, checked: negative dims and overflow throw, naming `what`.
-int64_t checked_numel(const Shape& shape, const char* what = "shape");
+// Row-major strides of an indexable shape (core/size.hpp); throws otherwise.
 Shape contiguous_strides(const Shape& shape);
 
 class Storage {
  public:
-  explicit Storage(size_t bytes);              // owns 64-byte aligned memory
+  // Owns 64-byte aligned memory. `bytes` must have passed checked_bytes (the
+  // budget); it is checked again here, in 64 bits, before anything is allocated.
+  explicit Storage(uint64_t bytes, const char* what = "tensor");
   Storage(void* external, size_t bytes);       // borrows; never frees
   ~Storage();
   Storage(const Storage&) = delete;
@@ -54,8 +52,9 @@ class Tensor {
  public:
   Tensor() = default;  // undefined tensor (defined() == false), like an empty Optional
 
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32);
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+  // `what` names the caller in the error thrown when the shape is invalid or over the byte budget.
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, const char* what = "tensor");
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, const char* what = "tensor");
   static Tensor full(const Shape& shape, float value);
   static Tensor from_vector(const std::vector<float>& values, const Shape& shape);
   static Tensor from_mask(const std::vector<uint8_t>& values, const Shape& shape);
@@ -68,8 +67,14 @@ class Tensor {
   const Shape& strides() const { return strides_; }
   int64_t dim() const { return static_cast<int64_t>(shape_.size()); }
   int64_t size(int64_t d) const;  // negative d counts from the end
-  int64_t numel() const;
-  bool is_contiguous() const;
+  // Inline and non-throwing: it sits in loop conditions, and with Emscripten's
+  // JS exceptions every out-of-line call that may throw detours through JS.
+  int64_t numel() const noexcept {
+    int64_t n = 1;
+    for (int64_t d : shape_) n *= d;
+    return n;
+  }
+  bool is_contiguous() const noexcept;  // empty tensors count as contiguous, as in PyTorch
 
   float* data();  // throws unless dtype is f32
   const float* data() const;

@@ -1,6 +1,6 @@
 // Tensor core: shapes, strides, views sharing storage, copies and errors.
 #include "core/tensor.hpp"
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 #include "testing.hpp"
 
 namespace attn::testing {

@@ -1,4 +1,4 @@
-#include "kernels/ops.hpp"
+#include "ops/ops.hpp"
 
 #include <cmath>
 
@@ -41,8 +41,15 @@ Tensor batched_matmul(const Tensor& a_in, const Tensor& b_in, bool b_nt, const c
   b_full.insert(b_full.end(), {b_nt ? N : K, b_nt ? K : N});
   out_shape.insert(out_shape.end(), {M, N});
   // Expand then make contiguous only if needed; a batch dim broadcast from 1 keeps stride 0 per matrix.
+  Tensor out = Tensor::empty(out_shape, DType::f32, what);
+  if (a_vec) out = out.squeeze(-2);
+  if (b_vec) out = out.squeeze(-1);
+  if (out.numel() == 0) return out;  // empty work returns at once (a batch of 2^31 empty products is no work)
+  if (K == 0) {                      // a sum over nothing: torch.matmul gives zeros
+    out.fill_(0.0f);
+    return out;
+  }
   Tensor ac = a.contiguous(), bc = b.contiguous();
-  Tensor out = Tensor::empty(out_shape);
   int64_t nbatch = 1;
   for (int64_t d : batch) nbatch *= d;
   int64_t a_batches = 1, b_batches = 1;
@@ -58,8 +65,6 @@ Tensor batched_matmul(const Tensor& a_in, const Tensor& b_in, bool b_nt, const c
     f32_gemm_batched(nbatch, false, b_nt, M, N, K, 1.0f, ae.data(), K, M * K, be.data(), b_nt ? K : N, K * N, 0.0f,
                      out.data(), N, M * N);
   }
-  if (a_vec) out = out.squeeze(-2);
-  if (b_vec) out = out.squeeze(-1);
   return out;
 }
 
@@ -149,8 +154,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const c
   Tensor xc = x.contiguous(), wc = weight.contiguous();
   Shape out_shape = x.shape();
   out_shape.back() = out_f;
-  Tensor y = Tensor::empty(out_shape);
-  const int64_t rows = in_f ? xc.numel() / in_f : 0;
+  Tensor y = Tensor::empty(out_shape, DType::f32, what);
+  if (y.numel() == 0) return y;
+  const int64_t rows = y.numel() / out_f;
   float beta = 0.0f;
   if (bias.defined()) {
     require_f32(bias, what, "bias");
@@ -159,7 +165,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const c
     Tensor bc = bias.contiguous();
     for (int64_t r = 0; r < rows; ++r) std::copy(bc.data(), bc.data() + out_f, y.data() + r * out_f);
     beta = 1.0f;
+  } else if (in_f == 0) {
+    y.fill_(0.0f);
   }
+  if (in_f == 0) return y;  // no products to add: bias (or zeros), as torch.nn.functional.linear
   f32_gemm(false, true, rows, out_f, in_f, 1.0f, xc.data(), in_f, wc.data(), in_f, beta, y.data(), out_f);
   return y;
 }

@@ -1,4 +1,5 @@
-// Tensor-level operations: shape checks, broadcasting and batching around the
+// Tensor-level operations (the layer between kernels/ and attention/): shape
+// checks, broadcasting, batching and allocation around the
 // raw kernels. This is what attention/ and nn/ call; the raw f32_* kernels stay
 // pointer-and-size functions that never allocate.
 // Semantics follow the PyTorch function named beside each.

@@ -1,0 +1,63 @@
+#include "core/size.hpp"
+
+#include <cstdio>
+
+namespace attn {
+
+namespace {
+uint64_t g_max_tensor_bytes = kDefaultMaxTensorBytes;
+}
+
+uint64_t max_tensor_bytes() { return g_max_tensor_bytes; }
+
+void set_max_tensor_bytes(uint64_t bytes) {
+  ATTN_CHECK(bytes > 0 && bytes <= kMaxTensorBytesCeiling, "set_max_tensor_bytes: bytes must be in [1, ",
+             kMaxTensorBytesCeiling, "], got ", bytes);
+  g_max_tensor_bytes = bytes;
+}
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  ATTN_CHECK(a >= 0 && b >= 0, what, ": negative size (", a, " x ", b, ")");
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r) || r > kMaxNumel)
+    fail(what, ": ", a, " x ", b, " is too large (more than ", kMaxNumel, " elements)");
+  return r;
+}
+
+int64_t checked_add(int64_t a, int64_t b, const char* what) {
+  ATTN_CHECK(a >= 0 && b >= 0, what, ": negative size (", a, " + ", b, ")");
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r) || r > kMaxNumel)
+    fail(what, ": ", a, " + ", b, " is too large (more than ", kMaxNumel, ")");
+  return r;
+}
+
+int64_t checked_numel(const Shape& shape, const char* what) {
+  int64_t n = 1, span = 1;  // span: product with 0 counted as 1 (bounds every stride)
+  for (int64_t d : shape) {
+    ATTN_CHECK(d >= 0, what, " ", shape, " has a negative dimension");
+    const int64_t s = d ? d : 1;
+    if (span > kMaxNumel / s) fail(what, " ", shape, " is too large (more than ", kMaxNumel, " elements)");
+    span *= s;
+    n *= d;
+  }
+  return n;
+}
+
+uint64_t checked_bytes(const Shape& shape, size_t elem_size, const char* what) {
+  const uint64_t bytes = static_cast<uint64_t>(checked_numel(shape, what)) * elem_size;  // < 2^31 * 8: no overflow
+  ATTN_CHECK(bytes <= g_max_tensor_bytes, what, " ", shape, " would need ", bytes_str(bytes),
+             ", more than the per-tensor limit of ", bytes_str(g_max_tensor_bytes));
+  return bytes;
+}
+
+std::string bytes_str(uint64_t bytes) {
+  char buf[48];
+  if (bytes < 1024) std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(bytes));
+  else if (bytes < (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  else if (bytes < (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  else std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / 1073741824.0);
+  return buf;
+}
+
+}  // namespace attn

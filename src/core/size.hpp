@@ -1,0 +1,49 @@
+// Checked size arithmetic: the one place where a count that came from a user
+// number or a file header becomes a byte count.
+//
+// wasm32's size_t is 32 bits, so `n * sizeof(float)` silently wraps there for
+// n >= 2^30. Everything here is int64/uint64 with overflow checks, and every
+// allocation of a tensor is held to a per-tensor byte budget (1 GiB on wasm32,
+// where the whole heap is capped at 2 GiB; 16 GiB natively). The budget can be
+// lowered or raised at run time (JS: init({ maxTensorBytes })).
+//
+// A shape is "indexable" when the product of its dims, with 0 counted as 1, fits
+// in kMaxNumel: then every stride and offset of a tensor of that shape fits in
+// int64 even when the tensor itself is empty (PyTorch's strides use max(d, 1)).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.hpp"
+
+namespace attn {
+
+// Largest element count (and largest stride product) a shape may have.
+constexpr int64_t kMaxNumel = (int64_t{1} << 31) - 1;
+#ifdef __EMSCRIPTEN__
+constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{1} << 30;
+#else
+constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{16} << 30;
+#endif
+// Ceiling of the run-time setting: what size_t and the allocator can represent.
+constexpr uint64_t kMaxTensorBytesCeiling =
+    sizeof(size_t) == 4 ? (uint64_t{1} << 31) : (uint64_t{1} << 40);
+
+uint64_t max_tensor_bytes();
+// Throws unless 0 < bytes <= kMaxTensorBytesCeiling.
+void set_max_tensor_bytes(uint64_t bytes);
+
+// a * b and a + b for non-negative sizes; throw "<what>: ... is too large" on overflow past kMaxNumel.
+int64_t checked_mul(int64_t a, int64_t b, const char* what);
+int64_t checked_add(int64_t a, int64_t b, const char* what);
+
+// Product of the dims, checked: negative dims, overflow and non-indexable shapes throw, naming `what`.
+int64_t checked_numel(const Shape& shape, const char* what = "shape");
+// numel * elem_size in 64 bits, checked against max_tensor_bytes(); the message names `what` and the shape.
+uint64_t checked_bytes(const Shape& shape, size_t elem_size, const char* what = "tensor");
+
+// "1.5 GiB", "640 KiB", "12 bytes"
+std::string bytes_str(uint64_t bytes);
+
+}  // namespace attn
