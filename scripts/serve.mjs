@@ -15,10 +15,17 @@ const types = {
   '.png': 'image/png', '.safetensors': 'application/octet-stream', '.ts': 'text/plain',
 };
 
+/**
+ * The file a URL path names, or null when no mount holds it (including paths that
+ * would escape their mount, e.g. `/../x` or `/%2e%2e/x`). Throws a URIError for
+ * malformed percent-encoding (`/%E0%A4`): the caller answers 400.
+ */
 export function resolvePath(urlPath, mounts = defaultMounts) {
   const path = decodeURIComponent(urlPath.split('?')[0]);
-  for (const [prefix, dir] of mounts) {
+  for (const [prefix, mountDir] of mounts) {
     if (!path.startsWith(prefix)) continue;
+    let dir = normalize(mountDir);
+    if (dir.length > 1 && dir.endsWith(sep)) dir = dir.slice(0, -1);  // 'web/' and 'web' alike
     const file = normalize(join(dir, path.slice(prefix.length)));
     if (file !== dir && !file.startsWith(dir + sep)) return null;  // no escaping the mount
     return file;
@@ -28,14 +35,22 @@ export function resolvePath(urlPath, mounts = defaultMounts) {
 
 export function startServer({ port = 8080, host = '127.0.0.1', mounts = defaultMounts } = {}) {
   const server = createServer((req, res) => {
-    let file = resolvePath(req.url, mounts);
+    let file;
+    try {
+      file = resolvePath(req.url, mounts);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' });
+      res.end('bad request\n');
+      return;
+    }
     try {
       if (file && statSync(file).isDirectory()) file = join(file, 'index.html');
       const st = file && statSync(file);
       if (!st || !st.isFile()) throw new Error('not found');
       res.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream', 'Content-Length': st.size,
         'Cache-Control': 'no-cache' });
-      createReadStream(file).pipe(res);
+      // A read error after the headers went out (file deleted meanwhile) must not kill the server.
+      createReadStream(file).on('error', () => res.destroy()).pipe(res);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('not found\n');
