@@ -1,10 +1,20 @@
 // safetensors (huggingface.co/docs/safetensors): 8-byte little-endian header
 // length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]},
 // "__metadata__": {str: str}}, then the raw little-endian data.
-// The file is untrusted: every length, offset, shape and dtype is checked
-// against the buffer, and failures throw attn::Error naming the tensor.
-// Supported dtypes: F32 (loaded as float32), BOOL/U8 (as bool), F16, BF16,
-// F64, I64, I32 (converted to float32).
+//
+// The file is untrusted. Before anything is allocated the reader checks the
+// header length, the JSON nesting depth (before parsing), duplicate keys, every
+// dtype and shape (unsigned integer dims, at most kMaxSafetensorsDims, decoded
+// size within max_tensor_bytes()), every byte range against its shape, and that
+// the ranges tile the data section exactly, as the reference implementation
+// requires (no holes, overlaps or aliases; zero-length tensors are fine). So the
+// decoded tensors never need more than twice the file's size.
+// Failures throw attn::Error starting "safetensors: " and naming the tensor;
+// names and dtypes from the file are shown truncated and escaped.
+//
+// Supported dtypes: F32 (loaded as float32), BOOL/U8 (as bool), F16, BF16, F64,
+// I64, I32 (converted to float32, rounding to nearest). Not here: writing any
+// dtype but F32/BOOL, memory-mapping, big-endian hosts.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +34,12 @@ struct SafetensorsFile {
 
 // Largest header accepted (the format caps it at 100 MB; we need far less).
 constexpr uint64_t kMaxSafetensorsHeader = 16u << 20;
+// Deepest JSON nesting accepted: root object -> tensor object -> shape array.
+constexpr int kMaxSafetensorsJsonDepth = 3;
+// Most dims a tensor may have (PyTorch allows more; no model here needs them).
+constexpr size_t kMaxSafetensorsDims = 8;
+// Longest tensor name or dtype quoted in an error message, in bytes.
+constexpr size_t kMaxSafetensorsQuote = 64;
 
 SafetensorsFile parse_safetensors(const uint8_t* data, size_t size);
 SafetensorsFile load_safetensors(const std::string& path);
