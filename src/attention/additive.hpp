@@ -14,6 +14,7 @@ namespace attn {
 
 class AdditiveAttention : public Module {
  public:
+  static constexpr const char* kName = "AdditiveAttention";
   AdditiveAttention(int64_t key_size, int64_t query_size, int64_t num_hiddens, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});
   std::vector<std::pair<std::string, Tensor*>> named_parameters() override;

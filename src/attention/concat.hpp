@@ -18,6 +18,7 @@ namespace attn {
 
 class ConcatAttention : public Module {
  public:
+  static constexpr const char* kName = "ConcatAttention";
   ConcatAttention(int64_t query_size, int64_t key_size, int64_t value_size1, int64_t value_size2,
                   int64_t output_size, uint64_t seed = 0);
   AttentionResult forward(const Tensor& Q, const Tensor& K, const Tensor& V, const SdpaOptions& opts = {});

@@ -14,6 +14,7 @@ AttentionResult dot_product_attention(const Tensor& query, const Tensor& key, co
 
 class BasicAttention : public Module {
  public:
+  static constexpr const char* kName = "BasicAttention";
   explicit BasicAttention(int64_t hidden_size, uint64_t seed = 0);
   // query (..., L, E), key (..., S, E), value (..., S, Ev) -> (output, weights)
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});

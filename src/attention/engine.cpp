@@ -1,6 +1,8 @@
 #include "attention/engine.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "attention/mask.hpp"
 #include "ops/ops.hpp"
@@ -46,6 +48,17 @@ void for_each_row(const Shape& shape, const Shape& sa, const Shape& sb, Fn fn) {
     }
   }
 }
+// True when every score of the row is -inf once scaled and masked (a fully masked query).
+// Exits at the first live score, so it costs one element for almost every row.
+bool row_fully_masked(int64_t S, const float* s, float scale, const float* add, const uint8_t* keep) {
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < S; ++j) {
+    if (keep && !keep[j]) continue;
+    const float z = s[j] * scale + (add ? add[j] : 0.0f);
+    if (!(z == ninf)) return false;  // NaN counts as live, as in torch (NaN != -inf)
+  }
+  return true;
+}
 }  // namespace
 
 void dropout_(Tensor& weights, float p, Rng& rng) {
@@ -75,13 +88,20 @@ void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* wh
   float* s = scores.data();
   const float* add_base = add.defined() ? add.t.data() : nullptr;
   const uint8_t* keep_base = keep.defined() ? keep.t.data_u8() : nullptr;
-  Rng select_rng(opts.selection.seed);
+  Rng own_select_rng(opts.selection.seed, kSampleStream);
+  Rng& select_rng = opts.selection.rng ? *opts.selection.rng : own_select_rng;
   const bool hard = opts.selection.kind != Selection::soft;
+  const bool zero_masked = opts.zero_fully_masked_rows && (add_base || keep_base);
   for_each_row(shape, add.defined() ? add.t.strides() : Shape{}, keep.defined() ? keep.t.strides() : Shape{},
                [&](int64_t r, int64_t oa, int64_t ok) {
                  float* row = s + r * S;
-                 kernels::f32_softmax(S, row, opts.scale, add_base ? add_base + oa : nullptr,
-                                      keep_base ? keep_base + ok : nullptr, row);
+                 const float* a = add_base ? add_base + oa : nullptr;
+                 const uint8_t* k = keep_base ? keep_base + ok : nullptr;
+                 if (zero_masked && row_fully_masked(S, row, opts.scale, a, k)) {
+                   std::fill(row, row + S, 0.0f);
+                   return;
+                 }
+                 kernels::f32_softmax(S, row, opts.scale, a, k, row);
                  if (hard) select_row(row, S, opts.selection, select_rng);
                });
   if (opts.dropout_p > 0.0f) {

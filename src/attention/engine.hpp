@@ -25,6 +25,10 @@ struct WeightOptions {
   SelectionOptions selection;
   float dropout_p = 0.0f;    // > 0: zero weights with this probability and scale the rest by 1/(1-p)
   Rng* dropout_rng = nullptr;  // required when dropout_p > 0
+  // torch >= 2.5 scaled_dot_product_attention (`_safe_softmax`, pytorch#131060/#133882): a row
+  // whose scores are all -inf after masking gets zero weights (so a zero output) instead of NaN.
+  // nn.MultiheadAttention with need_weights=True still gives NaN in PyTorch: it leaves this off.
+  bool zero_fully_masked_rows = false;
 };
 
 // In place: raw scores -> attention weights. `what` names the caller in errors.

@@ -12,6 +12,7 @@ namespace attn {
 
 class GeneralAttention : public Module {
  public:
+  static constexpr const char* kName = "GeneralAttention";
   GeneralAttention(int64_t query_size, int64_t key_size, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});
   std::vector<std::pair<std::string, Tensor*>> named_parameters() override;

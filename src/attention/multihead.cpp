@@ -161,6 +161,9 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
   w.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   w.additive_mask = attn_mask.defined() && kpm.defined() ? add(attn_mask, kpm) : (attn_mask.defined() ? attn_mask : kpm);
   w.selection = opts.selection;
+  // torch >= 2.5: need_weights=False runs F.scaled_dot_product_attention, whose fully masked
+  // rows are zeros; need_weights=True computes softmax explicitly and keeps NaN.
+  w.zero_fully_masked_rows = !opts.need_weights;
   if (training_ && opt_.dropout > 0.0f) {
     w.dropout_p = opt_.dropout;
     w.dropout_rng = &dropout_rng_;

@@ -10,13 +10,16 @@
 //   unbatched: query (L, E), key (S, kdim), value (S, vdim)
 //   key_padding_mask (N, S) / (S): bool true = IGNORE that key; float = added
 //   attn_mask (L, S) or (N*num_heads, L, S): bool true = NOT allowed; float = added
-//   is_causal: with no attn_mask, applies the causal mask (torch 2.x raises
-//              instead; here it is the convenient thing); with attn_mask it is
-//              a hint and attn_mask is used, as in torch.
+//   is_causal: with no attn_mask, applies the causal mask (top-left aligned). This
+//              differs from torch on purpose: torch raises "Need attn_mask if
+//              specifying the is_causal hint"; with attn_mask it is a hint and
+//              attn_mask is used, as in torch.
 //   -> output like query; weights (N, L, S) averaged over heads, or (N, H, L, S)
 //      when average_attn_weights is false; undefined when need_weights is false
 //      (the per-head weights are still kept in last_weights for inspection).
-// A query whose keys are all masked gets NaN, as in torch (math path).
+// A query whose keys are all masked gets NaN weights and output with need_weights
+// (torch computes that softmax explicitly), and zeros without (torch >= 2.5 then
+// runs scaled_dot_product_attention, whose fully masked rows are zero).
 // Dropout on the weights applies in training mode only, with this module's seeded Rng.
 #pragma once
 

@@ -9,7 +9,7 @@ namespace attn {
 
 Tensor sinusoidal_table(int64_t max_len, int64_t d, float base) {
   ATTN_CHECK(max_len >= 0 && d > 0, "sinusoidal_table: max_len must be >= 0 and d > 0, got ", max_len, " and ", d);
-  Tensor pe = Tensor::empty({max_len, d});
+  Tensor pe = Tensor::empty({max_len, d}, DType::f32, "sinusoidal_table: table (max_len, d)");
   for (int64_t pos = 0; pos < max_len; ++pos)
     for (int64_t i = 0; i < d; i += 2) {
       // Computed in double, as the reference (torch) computes div_term = exp(arange(0, d, 2) * -(log(base) / d)).
@@ -24,7 +24,8 @@ Tensor add_sinusoidal(const Tensor& x, int64_t offset) {
   ATTN_CHECK(x.defined() && x.dtype() == DType::f32 && x.dim() >= 2, "add_sinusoidal: x must be float32 (..., L, d)");
   ATTN_CHECK(offset >= 0, "add_sinusoidal: offset must be >= 0, got ", offset);
   const int64_t L = x.size(-2), d = x.size(-1);
-  return add(x, sinusoidal_table(offset + L, d).slice(0, offset, offset + L));
+  if (x.numel() == 0) return Tensor::empty(x.shape(), DType::f32, "add_sinusoidal");
+  return add(x, sinusoidal_table(checked_add(offset, L, "add_sinusoidal: offset + L"), d).slice(0, offset, offset + L));
 }
 
 LearnedPositionalEmbedding::LearnedPositionalEmbedding(int64_t max_len_, int64_t d, uint64_t seed)
@@ -39,7 +40,7 @@ Tensor LearnedPositionalEmbedding::forward(const Tensor& x, int64_t offset) {
   ATTN_CHECK(x.defined() && x.dtype() == DType::f32 && x.dim() >= 2 && x.size(-1) == dim, module_name_,
              ": input must be float32 (..., L, ", dim, "), got ", x.defined() ? x.shape() : Shape{});
   const int64_t L = x.size(-2);
-  ATTN_CHECK(offset >= 0 && offset + L <= max_len, module_name_, ": positions [", offset, ", ", offset + L,
+  ATTN_CHECK(offset >= 0 && offset <= max_len - L, module_name_, ": positions [", offset, ", ", offset + L,
              ") exceed max_len ", max_len);
   return add(x, weight.slice(0, offset, offset + L));
 }
@@ -48,9 +49,10 @@ Tensor apply_rope(const Tensor& x_in, RopeStyle style, int64_t offset, float bas
   ATTN_CHECK(x_in.defined() && x_in.dtype() == DType::f32 && x_in.dim() >= 2, "apply_rope: x must be float32 (..., L, d)");
   const int64_t L = x_in.size(-2), d = x_in.size(-1);
   ATTN_CHECK(d % 2 == 0, "apply_rope: feature size must be even, got ", d);
-  ATTN_CHECK(offset >= 0, "apply_rope: offset must be >= 0, got ", offset);
+  ATTN_CHECK(offset >= 0 && offset <= kMaxNumel, "apply_rope: offset must be in [0, ", kMaxNumel, "], got ", offset);
+  Tensor y = Tensor::empty(x_in.shape(), DType::f32, "apply_rope");
+  if (y.numel() == 0) return y;  // also d == 0: nothing to rotate
   const Tensor x = x_in.contiguous();
-  Tensor y = Tensor::empty(x.shape());
   const int64_t half = d / 2, rows = x.numel() / d;
   std::vector<float> cos_t(L * half), sin_t(L * half);
   for (int64_t l = 0; l < L; ++l)
@@ -76,7 +78,7 @@ Tensor apply_rope(const Tensor& x_in, RopeStyle style, int64_t offset, float bas
 }
 
 std::vector<float> alibi_slopes(int64_t H) {
-  ATTN_CHECK(H > 0, "alibi_slopes: num_heads must be positive, got ", H);
+  ATTN_CHECK(H > 0 && H <= (int64_t{1} << 24), "alibi_slopes: num_heads must be in [1, 2^24], got ", H);
   auto pow2_slopes = [](int64_t n) {
     std::vector<float> s(n);
     for (int64_t i = 0; i < n; ++i) s[i] = static_cast<float>(std::pow(2.0, -8.0 * (i + 1) / n));
@@ -93,9 +95,12 @@ std::vector<float> alibi_slopes(int64_t H) {
 }
 
 Tensor alibi_bias(int64_t H, int64_t L, int64_t S) {
-  ATTN_CHECK(L >= 0 && S >= 0, "alibi_bias: lengths must be >= 0");
+  ATTN_CHECK(H > 0, "alibi_bias: num_heads must be positive, got ", H);
+  ATTN_CHECK(L >= 0 && S >= 0, "alibi_bias: L and S must be >= 0, got ", L, " and ", S);
+  // The output first: its size check bounds H before the slopes are allocated.
+  Tensor b = Tensor::empty({H, L, S}, DType::f32, "alibi_bias: bias (num_heads, L, S)");
+  if (b.numel() == 0) return b;
   const std::vector<float> slopes = alibi_slopes(H);
-  Tensor b = Tensor::empty({H, L, S});
   for (int64_t h = 0; h < H; ++h)
     for (int64_t i = 0; i < L; ++i)
       for (int64_t j = 0; j < S; ++j) b.data()[(h * L + i) * S + j] = -slopes[h] * static_cast<float>(std::llabs(i - j));

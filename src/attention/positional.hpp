@@ -21,6 +21,7 @@ Tensor add_sinusoidal(const Tensor& x, int64_t offset = 0);
 
 class LearnedPositionalEmbedding : public Module {
  public:
+  static constexpr const char* kName = "LearnedPositionalEmbedding";
   LearnedPositionalEmbedding(int64_t max_len, int64_t d, uint64_t seed = 0);
   // x (..., L, d) + weight[offset : offset + L]
   Tensor forward(const Tensor& x, int64_t offset = 0);

@@ -20,6 +20,7 @@ WeightOptions to_weight_options(const SdpaOptions& opts, int64_t L, int64_t S, f
   w.selection = opts.selection;
   w.dropout_p = opts.dropout_p;
   w.dropout_rng = opts.rng;
+  w.zero_fully_masked_rows = true;
   return w;
 }
 

@@ -5,9 +5,11 @@
 //              broadcastable to (..., L, S)
 //   is_causal: query i sees keys j <= i (top-left aligned); an error together with attn_mask
 //   scale: default 1/sqrt(E)
-//   dropout_p: applied to the weights (needs a seeded Rng)
-// A row whose keys are all masked gives NaN weights and output, as PyTorch's
-// math path does. Also returns the weights (..., L, S), which torch's function does not.
+//   dropout_p: applied to the weights, drawing from `rng` (required when dropout_p > 0)
+// A query whose keys are all masked gets zero weights and a zero output: the
+// semantics of PyTorch >= 2.5 (`_safe_softmax`, pytorch#131060 / #133882; 2.0-2.4
+// gave NaN), shared by every rule that takes SdpaOptions (dot, general, additive,
+// concat). Also returns the weights (..., L, S), which torch's function does not.
 #pragma once
 
 #include <optional>
@@ -22,7 +24,7 @@ struct SdpaOptions {
   bool is_causal = false;
   std::optional<float> scale;
   SelectionOptions selection;  // soft (default) or a hard rule, applied after the softmax
-  Rng* rng = nullptr;          // for dropout
+  Rng* rng = nullptr;          // for dropout (not owned)
 };
 
 // The WeightOptions an SdpaOptions stands for, for scores of L queries x S keys

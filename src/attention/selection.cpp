@@ -34,9 +34,11 @@ void check_selection(const SelectionOptions& opts, const char* what) {
 }
 
 namespace {
-void one_hot(float* w, size_t n, size_t at) {
+// Keeps only w[at]: 1 when renormalising, else its own weight.
+void keep_only(float* w, size_t n, size_t at, bool renormalize) {
+  const float kept = renormalize ? 1.0f : w[at];
   std::fill(w, w + n, 0.0f);
-  w[at] = 1.0f;
+  w[at] = kept;
 }
 
 void renormalise(float* w, size_t n) {
@@ -48,10 +50,11 @@ void renormalise(float* w, size_t n) {
 void select_row(float* w, size_t n, const SelectionOptions& opts, Rng& rng) {
   if (n == 0 || opts.kind == Selection::soft) return;
   if (std::isnan(w[0])) return;  // a NaN row (e.g. fully masked) stays NaN
+  const bool renorm = opts.renormalize;
   switch (opts.kind) {
     case Selection::soft: return;
     case Selection::argmax:
-      one_hot(w, n, kernels::f32_argmax(n, w));
+      keep_only(w, n, kernels::f32_argmax(n, w), renorm);
       return;
     case Selection::sample: {
       const float u = rng.uniform();
@@ -65,7 +68,7 @@ void select_row(float* w, size_t n, const SelectionOptions& opts, Rng& rng) {
         }
       }
       while (w[pick] == 0.0f && pick > 0) --pick;  // rounding left u past the last nonzero weight
-      one_hot(w, n, pick);
+      keep_only(w, n, pick, renorm);
       return;
     }
     case Selection::top_k: {
@@ -76,19 +79,19 @@ void select_row(float* w, size_t n, const SelectionOptions& opts, Rng& rng) {
       std::iota(order.begin(), order.end(), 0u);
       std::stable_sort(order.begin(), order.end(), [w](uint32_t a, uint32_t b) { return w[a] > w[b]; });
       for (size_t r = static_cast<size_t>(opts.k); r < n; ++r) w[order[r]] = 0.0f;
-      renormalise(w, n);
+      if (renorm) renormalise(w, n);
       return;
     }
     case Selection::threshold: {
       size_t kept = 0;
       for (size_t i = 0; i < n; ++i) kept += w[i] >= opts.threshold;
       if (kept == 0) {
-        one_hot(w, n, kernels::f32_argmax(n, w));
+        keep_only(w, n, kernels::f32_argmax(n, w), renorm);
         return;
       }
       for (size_t i = 0; i < n; ++i)
         if (w[i] < opts.threshold) w[i] = 0.0f;
-      renormalise(w, n);
+      if (renorm) renormalise(w, n);
       return;
     }
   }

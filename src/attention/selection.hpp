@@ -3,14 +3,19 @@
 // condition, sets the rest to exactly 0 and renormalises what is left:
 //   top_k      the k largest weights of each row (ties: lower index first)
 //   threshold  weights >= threshold; a row where none passes keeps its argmax
-//   argmax     one-hot on the largest weight (first on ties)
-//   sample     one-hot on a position drawn from the soft distribution (seeded;
-//              the stochastic hard attention of Xu et al. 2015, "Show, Attend and Tell")
-// Rows that are NaN (fully masked) stay NaN.
+//   argmax     only the largest weight (first on ties): one-hot when renormalised
+//   sample     only a position drawn from the soft distribution (the stochastic hard
+//              attention of Xu et al. 2015, "Show, Attend and Tell"): one-hot when renormalised
+// Rows that are NaN (fully masked, where the rule keeps NaN) stay NaN.
+//
+// Randomness (`sample`): from `rng` when the caller passes its generator (the JS
+// engine passes its own sampling stream, so calls without a seed draw fresh
+// positions), else from Rng(seed, kSampleStream): the same seed draws the same positions.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/rng.hpp"
 
@@ -18,11 +23,17 @@ namespace attn {
 
 enum class Selection { soft, top_k, threshold, argmax, sample };
 
+// Rng streams (PCG32 sequence selectors): sampling and dropout never share numbers.
+constexpr uint64_t kSampleStream = 0xda3e39cb94b95bdbULL;  // Rng's default stream
+constexpr uint64_t kDropoutStream = 0x5851f42d4c957f2dULL;
+
 struct SelectionOptions {
   Selection kind = Selection::soft;
   int64_t k = 1;            // top_k
   float threshold = 0.0f;   // threshold
-  uint64_t seed = 0;        // sample: each call with the same seed draws the same positions
+  bool renormalize = true;  // rescale the kept weights to sum to 1
+  uint64_t seed = 0;        // sample, when rng is null
+  Rng* rng = nullptr;       // sample: draw from this generator instead (not owned)
 };
 
 const char* selection_name(Selection s);

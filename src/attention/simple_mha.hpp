@@ -17,6 +17,7 @@ namespace attn {
 
 class SimpleMultiHeadAttention : public Module {
  public:
+  static constexpr const char* kName = "SimpleMultiHeadAttention";
   SimpleMultiHeadAttention(int64_t embed_dim, int64_t num_heads, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& mask = Tensor(),
                           const SelectionOptions& selection = {});

@@ -13,6 +13,7 @@ namespace attn {
 
 class SqueezeExcitation : public Module {
  public:
+  static constexpr const char* kName = "SqueezeExcitation";
   SqueezeExcitation(int64_t channels, int64_t reduction = 16, uint64_t seed = 0);
   AttentionResult forward(const Tensor& x);
   std::vector<std::pair<std::string, Tensor*>> named_parameters() override;

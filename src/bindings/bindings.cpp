@@ -1,13 +1,25 @@
-// The only file that includes Emscripten headers: Embind declarations, no logic.
+// The only file that includes Emscripten headers: Embind declarations and the
+// thin glue that turns JS numbers into checked C++ sizes. No attention logic.
 //
-// Errors: a C++ exception must not unwind through Embind's JS frames (it would
-// skip destructors and leak). So every entry point catches attn::Error /
-// std::exception, records the message, and returns an empty value; the JS layer
-// (src/js/index.mjs) checks takeError() after each call and throws a JS Error
-// with that message. The module stays usable.
+// Contract with the JS layer (src/js/index.mjs), which validates every argument's
+// type, range and option key before calling in:
+// - Arguments are Tensor handles, plain numbers/bools and option structs
+//   (value_object) of numbers/bools: no std::string argument can half-convert and
+//   leak, and no JS value reaches Embind with a type it would reject.
+// - Errors: a C++ exception must not unwind through Embind's JS frames (it would
+//   skip destructors and leak), so every entry point runs inside guarded(), which
+//   records the message (always starting with the function's name) and returns an
+//   empty value; the JS layer checks takeError() after each call and throws an
+//   AttentionError with that message. The module stays usable.
+// - Randomness: calls without a seed draw from the instance's generators (one
+//   stream for dropout, one for sampling), so repeated calls differ; a seed
+//   makes a call reproducible.
 #include <malloc.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstring>
+#include <new>
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -23,8 +35,8 @@
 #include "attention/simple_mha.hpp"
 #include "attention/squeeze_excitation.hpp"
 #include "io/safetensors.hpp"
-#include "ops/ops.hpp"
 #include "kernels/simd_info.hpp"
+#include "ops/ops.hpp"
 
 using namespace emscripten;
 using namespace attn;
@@ -32,30 +44,61 @@ using namespace attn;
 namespace {
 
 std::string g_error;
-
-template <class Fn>
-auto guarded(Fn fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    g_error = e.what();
-  } catch (...) {
-    g_error = "unknown error";
-  }
-  return decltype(fn())();
-}
+Rng g_dropout_rng(0x2545f4914f6cdd1dULL, kDropoutStream);
+Rng g_sample_rng(0x2545f4914f6cdd1dULL, kSampleStream);
 
 std::string take_error() { return std::move(g_error); }
 
-Shape to_shape(const val& dims) {
+// "name: ..." or "Class.method: ...": the message already says where it comes from.
+bool names_a_function(const std::string& msg) {
+  size_t i = 0;
+  while (i < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[i])) || msg[i] == '_' || msg[i] == '.')) ++i;
+  return i > 0 && i < msg.size() && msg[i] == ':';
+}
+
+// Runs fn; on an exception records "<what>: <problem>" and returns R() (null / false).
+template <class Fn>
+auto guarded(const char* what, Fn fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    g_error = e.what();
+  } catch (const std::bad_alloc&) {
+    g_error = std::string(what) + ": out of memory (the wasm heap is limited to 2 GiB)";
+  } catch (const std::exception& e) {
+    g_error = std::string(what) + ": internal error: " + e.what();
+  } catch (...) {
+    g_error = std::string(what) + ": internal error";
+  }
+  if (!names_a_function(g_error)) g_error = std::string(what) + ": " + g_error;
+  return decltype(fn())();
+}
+
+// A JS number that must be an integer in [lo, hi] (JS checks first; this keeps C++ safe on its own:
+// casting 1e300 or NaN to int64 is undefined behaviour).
+int64_t int_arg(double v, const char* what, const char* name, double lo = 0, double hi = 9007199254740991.0) {
+  ATTN_CHECK(std::isfinite(v) && v == std::floor(v) && v >= lo && v <= hi, what, ": ", name,
+             " must be an integer in [", static_cast<int64_t>(lo), ", ", static_cast<int64_t>(hi), "], got ", v);
+  return static_cast<int64_t>(v);
+}
+float float_arg(double v, const char* what, const char* name) {
+  ATTN_CHECK(std::isfinite(v) && std::fabs(v) <= 3.4e38, what, ": ", name, " must be a finite float32 number, got ", v);
+  return static_cast<float>(v);
+}
+
+Shape to_shape(const val& dims, const char* what) {
   Shape s;
   const unsigned n = dims["length"].as<unsigned>();
-  for (unsigned i = 0; i < n; ++i) s.push_back(static_cast<int64_t>(dims[i].as<double>()));
+  ATTN_CHECK(n <= 16, what, ": shape has ", n, " dims (at most 16)");
+  for (unsigned i = 0; i < n; ++i) s.push_back(int_arg(dims[i].as<double>(), what, "shape dimension", 0, 2147483647.0));
   return s;
 }
 
-Tensor* tensor_empty(val dims, std::string dtype) {
-  return guarded([&] { return new Tensor(Tensor::zeros(to_shape(dims), dtype == "bool" ? DType::u8 : DType::f32)); });
+// dtype: 0 = float32, 1 = bool.
+Tensor* tensor_empty(val dims, int dtype) {
+  return guarded("tensor", [&] {
+    return new Tensor(Tensor::zeros(to_shape(dims, "tensor"), dtype == 1 ? DType::u8 : DType::f32, "tensor"));
+  });
 }
 
 val tensor_shape(const Tensor& t) {
@@ -63,7 +106,7 @@ val tensor_shape(const Tensor& t) {
   for (int64_t d : t.shape()) out.call<void>("push", static_cast<double>(d));
   return out;
 }
-std::string tensor_dtype(const Tensor& t) { return dtype_name(t.dtype()); }
+int tensor_dtype(const Tensor& t) { return t.dtype() == DType::u8 ? 1 : 0; }
 // A view of the heap (valid until the heap grows); bound tensors are always contiguous.
 val tensor_view(Tensor& t) {
   if (t.dtype() == DType::u8) return val(typed_memory_view(static_cast<size_t>(t.numel()), t.data_u8()));
@@ -74,39 +117,74 @@ double tensor_numel(const Tensor& t) { return static_cast<double>(t.numel()); }
 // What JS gets back from every attention call: output and weights, contiguous.
 struct Result {
   Tensor output, weights;
-  Tensor* take_output() { return output.defined() ? new Tensor(output.contiguous()) : nullptr; }
-  Tensor* take_weights() { return weights.defined() ? new Tensor(weights.contiguous()) : nullptr; }
+  Tensor* take_output() { return take(output); }
+  Tensor* take_weights() { return take(weights); }
+
+ private:
+  static Tensor* take(Tensor& t) {
+    return guarded("result", [&]() -> Tensor* { return t.defined() ? new Tensor(t.contiguous()) : nullptr; });
+  }
 };
 Result* wrap(AttentionResult r) { return new Result{r.output, r.weights}; }
 
-SelectionOptions selection(const std::string& kind, double k, double threshold, double seed) {
+// --- Option structs (value_object): every field is a number or a bool.
+struct SelectionArgs {
+  int kind = 0;  // index into kSelections
+  double k = 1, threshold = 0;
+  bool renormalize = true;
+  bool seeded = false;
+  double seed = 0;
+};
+constexpr Selection kSelections[] = {Selection::soft, Selection::top_k, Selection::threshold, Selection::argmax,
+                                     Selection::sample};
+
+SelectionOptions selection(const SelectionArgs& a, const char* what) {
+  ATTN_CHECK(a.kind >= 0 && a.kind < 5, what, ": unknown selection ", a.kind);
   SelectionOptions s;
-  s.kind = parse_selection(kind);
-  s.k = static_cast<int64_t>(k);
-  s.threshold = static_cast<float>(threshold);
-  s.seed = static_cast<uint64_t>(seed);
+  s.kind = kSelections[a.kind];
+  s.k = int_arg(a.k, what, "k", 1, 2147483647.0);
+  s.threshold = float_arg(a.threshold, what, "threshold");
+  s.renormalize = a.renormalize;
+  if (a.seeded) s.seed = static_cast<uint64_t>(int_arg(a.seed, what, "seed"));
+  else s.rng = &g_sample_rng;
   return s;
 }
 
-// opts: {mask?, causal, scale (NaN = default), dropoutP, seed, selection, k, threshold}
-SdpaOptions sdpa_options(const Tensor* mask, bool causal, double scale, const std::string& sel, double k,
-                         double threshold, double seed) {
+struct AttendArgs {
+  bool causal = false;
+  bool has_scale = false;
+  double scale = 1;
+  double dropout_p = 0;
+  SelectionArgs sel;
+};
+
+// Dropout draws from a per-call Rng when seeded, else from the instance's stream.
+struct DropoutRng {
+  Rng local;
+  Rng* use;
+  DropoutRng(const SelectionArgs& s, const char* what)
+      : local(s.seeded ? static_cast<uint64_t>(int_arg(s.seed, what, "seed")) : 0, kDropoutStream),
+        use(s.seeded ? &local : &g_dropout_rng) {}
+};
+
+SdpaOptions sdpa_options(const Tensor* mask, const AttendArgs& a, const char* what, Rng* rng) {
   SdpaOptions o;
   if (mask) o.attn_mask = *mask;
-  o.is_causal = causal;
-  if (!std::isnan(scale)) o.scale = static_cast<float>(scale);
-  o.selection = selection(sel, k, threshold, seed);
+  o.is_causal = a.causal;
+  if (a.has_scale) o.scale = float_arg(a.scale, what, "scale");
+  const double p = a.dropout_p;
+  ATTN_CHECK(p >= 0 && p < 1, what, ": dropoutP must be in [0, 1), got ", p);
+  o.dropout_p = static_cast<float>(p);
+  o.rng = rng;
+  o.selection = selection(a.sel, what);
   return o;
 }
 
-Result* sdpa(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal, double scale,
-             double dropout_p, std::string sel, double top_k, double threshold, double seed) {
-  return guarded([&] {
-    SdpaOptions o = sdpa_options(mask, causal, scale, sel, top_k, threshold, seed);
-    Rng rng(static_cast<uint64_t>(seed));
-    o.dropout_p = static_cast<float>(dropout_p);
-    o.rng = &rng;
-    return wrap(scaled_dot_product_attention(q, k, v, o));
+Result* sdpa(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const AttendArgs& a) {
+  const char* what = "scaledDotProductAttention";
+  return guarded(what, [&] {
+    DropoutRng rng(a.sel, what);
+    return wrap(scaled_dot_product_attention(q, k, v, sdpa_options(mask, a, what, rng.use)));
   });
 }
 
@@ -119,107 +197,182 @@ struct StateDictBuilder {
     for (auto& [k, t] : dict) out.call<void>("push", k);
     return out;
   }
+  // A copy: what JS gets never aliases a module's parameters.
   Tensor* get(const std::string& name) const {
+    return guarded("stateDict", [&]() -> Tensor* {
+      auto it = dict.find(name);
+      return it == dict.end() ? nullptr : new Tensor(it->second.clone());
+    });
+  }
+  // Just the shape, for loadStateDict's Float32Array values (no copy of the data).
+  val shape(const std::string& name) const {
     auto it = dict.find(name);
-    return it == dict.end() ? nullptr : new Tensor(it->second.contiguous());
+    return it == dict.end() ? val::null() : tensor_shape(it->second);
   }
 };
 
 bool load_state(Module& m, const StateDictBuilder& sd, bool strict) {
-  return guarded([&] {
+  return guarded("loadStateDict", [&] {
     m.load_state_dict(sd.dict, strict);
     return true;
   });
 }
-StateDictBuilder* state_of(Module& m) { return new StateDictBuilder{m.state_dict()}; }
+StateDictBuilder* state_of(Module& m) {
+  return guarded("stateDict", [&] { return new StateDictBuilder{m.state_dict()}; });
+}
 void set_training(Module& m, bool on) { m.train(on); }
 bool is_training(Module& m) { return m.is_training(); }
 double num_parameters(Module& m) { return static_cast<double>(m.num_parameters()); }
 
 // --- MultiheadAttention
-MultiheadAttention* mha_create(double embed_dim, double num_heads, double dropout, bool bias, bool add_bias_kv,
-                               bool add_zero_attn, double kdim, double vdim, bool batch_first, double seed) {
-  return guarded([&] {
+struct MhaConfig {
+  double embed_dim = 0, num_heads = 1, dropout = 0;
+  bool bias = true, add_bias_kv = false, add_zero_attn = false;
+  double kdim = 0, vdim = 0;  // 0 = embed_dim (torch: None)
+  bool batch_first = false;
+  double seed = 0;
+};
+MultiheadAttention* mha_create(const MhaConfig& c) {
+  const char* what = "MultiheadAttention";
+  return guarded(what, [&] {
     MultiheadAttentionOptions o;
-    o.embed_dim = static_cast<int64_t>(embed_dim);
-    o.num_heads = static_cast<int64_t>(num_heads);
-    o.dropout = static_cast<float>(dropout);
-    o.bias = bias;
-    o.add_bias_kv = add_bias_kv;
-    o.add_zero_attn = add_zero_attn;
-    o.kdim = static_cast<int64_t>(kdim);
-    o.vdim = static_cast<int64_t>(vdim);
-    o.batch_first = batch_first;
-    o.seed = static_cast<uint64_t>(seed);
+    o.embed_dim = int_arg(c.embed_dim, what, "embedDim", 1, 2147483647.0);
+    o.num_heads = int_arg(c.num_heads, what, "numHeads", 1, 2147483647.0);
+    ATTN_CHECK(c.dropout >= 0 && c.dropout < 1, what, ": dropout must be in [0, 1), got ", c.dropout);
+    o.dropout = static_cast<float>(c.dropout);
+    o.bias = c.bias;
+    o.add_bias_kv = c.add_bias_kv;
+    o.add_zero_attn = c.add_zero_attn;
+    o.kdim = int_arg(c.kdim, what, "kdim", 0, 2147483647.0);
+    o.vdim = int_arg(c.vdim, what, "vdim", 0, 2147483647.0);
+    o.batch_first = c.batch_first;
+    o.seed = static_cast<uint64_t>(int_arg(c.seed, what, "seed"));
     return new MultiheadAttention(o);
   });
 }
 
+struct MhaArgs {
+  bool need_weights = true, average_attn_weights = true, is_causal = false;
+  SelectionArgs sel;
+};
 Result* mha_forward(MultiheadAttention& m, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* kpm,
-                    const Tensor* attn_mask, bool need_weights, bool average, bool is_causal, std::string sel,
-                    double top_k, double threshold, double seed) {
-  return guarded([&] {
+                    const Tensor* attn_mask, const MhaArgs& a) {
+  const char* what = "MultiheadAttention.forward";
+  return guarded(what, [&] {
     MhaForwardOptions f;
     if (kpm) f.key_padding_mask = *kpm;
     if (attn_mask) f.attn_mask = *attn_mask;
-    f.need_weights = need_weights;
-    f.average_attn_weights = average;
-    f.is_causal = is_causal;
-    f.selection = selection(sel, top_k, threshold, seed);
+    f.need_weights = a.need_weights;
+    f.average_attn_weights = a.average_attn_weights;
+    f.is_causal = a.is_causal;
+    f.selection = selection(a.sel, what);
     return wrap(m.forward(q, k, v, f));
   });
 }
 Tensor* mha_last_weights(MultiheadAttention& m) {
-  return m.last_weights.defined() ? new Tensor(m.last_weights.contiguous()) : nullptr;
+  return guarded("MultiheadAttention.lastWeights", [&]() -> Tensor* {
+    return m.last_weights.defined() ? new Tensor(m.last_weights.clone()) : nullptr;
+  });
 }
 
 // --- The other attention modules: (q, k, v, mask) -> Result
 template <class M>
-Result* forward_qkv(M& m, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, bool causal,
-                    std::string sel, double top_k, double threshold, double seed) {
-  return guarded([&] { return wrap(m.forward(q, k, v, sdpa_options(mask, causal, NAN, sel, top_k, threshold, seed))); });
+Result* forward_qkv(M& m, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const AttendArgs& a) {
+  return guarded(M::kName, [&] {
+    DropoutRng rng(a.sel, M::kName);
+    SdpaOptions o = sdpa_options(mask, a, M::kName, rng.use);
+    o.scale.reset();  // each rule fixes its own scale
+    return wrap(m.forward(q, k, v, o));
+  });
 }
 Result* simple_mha_forward(SimpleMultiHeadAttention& m, const Tensor& q, const Tensor& k, const Tensor& v,
-                           const Tensor* mask, std::string sel, double top_k, double threshold, double seed) {
-  return guarded([&] { return wrap(m.forward(q, k, v, mask ? *mask : Tensor(), selection(sel, top_k, threshold, seed))); });
+                           const Tensor* mask, const SelectionArgs& sel) {
+  const char* what = SimpleMultiHeadAttention::kName;
+  return guarded(what, [&] { return wrap(m.forward(q, k, v, mask ? *mask : Tensor(), selection(sel, what))); });
 }
-Result* se_forward(SqueezeExcitation& m, const Tensor& x) { return guarded([&] { return wrap(m.forward(x)); }); }
+Result* se_forward(SqueezeExcitation& m, const Tensor& x) {
+  return guarded("SqueezeExcitation.forward", [&] { return wrap(m.forward(x)); });
+}
 Tensor* learned_pe_forward(LearnedPositionalEmbedding& m, const Tensor& x, double offset) {
-  return guarded([&] { return new Tensor(m.forward(x, static_cast<int64_t>(offset))); });
+  const char* what = "LearnedPositionalEmbedding.forward";
+  return guarded(what, [&] { return new Tensor(m.forward(x, int_arg(offset, what, "offset"))); });
 }
 
-template <class M, class... Args>
-M* create(Args... args) {
-  return guarded([&] { return new M(static_cast<int64_t>(args)...); });
+// Module constructors take their sizes as one array of numbers, each a positive integer.
+template <class M, size_t N, size_t... I>
+M* make_module(const char* what, const val& sizes, std::index_sequence<I...>) {
+  return guarded(what, [&] {
+    ATTN_CHECK(sizes["length"].as<unsigned>() == N, what, ": expected ", N, " sizes");
+    const int64_t v[N] = {int_arg(sizes[I].as<double>(), what, "size", 1, 2147483647.0)...};
+    return new M(v[I]...);
+  });
+}
+template <class M, size_t N>
+M* create(val sizes) {
+  return make_module<M, N>(M::kName, sizes, std::make_index_sequence<N>());
 }
 
 // --- Free functions returning a tensor
-Tensor* entropy(const Tensor& w) { return guarded([&] { return new Tensor(attention_entropy(w)); }); }
-Tensor* sinusoidal(double max_len, double d) {
-  return guarded([&] { return new Tensor(sinusoidal_table(static_cast<int64_t>(max_len), static_cast<int64_t>(d))); });
+Tensor* entropy(const Tensor& w) {
+  return guarded("attentionEntropy", [&] { return new Tensor(attention_entropy(w)); });
 }
-Tensor* rope(const Tensor& x, std::string style, double offset) {
-  return guarded([&] {
-    ATTN_CHECK(style == "interleaved" || style == "half_split", "applyRope: style must be 'interleaved' or 'half_split', got '",
-               style, "'");
-    return new Tensor(apply_rope(x, style == "interleaved" ? RopeStyle::interleaved : RopeStyle::half_split,
-                                 static_cast<int64_t>(offset)));
+Tensor* sinusoidal(double max_len, double d) {
+  const char* what = "sinusoidalTable";
+  return guarded(what, [&] {
+    return new Tensor(sinusoidal_table(int_arg(max_len, what, "maxLen", 0, 2147483647.0),
+                                       int_arg(d, what, "d", 1, 2147483647.0)));
+  });
+}
+// style: 0 = interleaved, 1 = half_split
+Tensor* rope(const Tensor& x, int style, double offset) {
+  const char* what = "applyRope";
+  return guarded(what, [&] {
+    return new Tensor(apply_rope(x, style == 0 ? RopeStyle::interleaved : RopeStyle::half_split,
+                                 int_arg(offset, what, "offset", 0, 2147483647.0)));
   });
 }
 Tensor* alibi(double heads, double L, double S) {
-  return guarded([&] {
-    return new Tensor(alibi_bias(static_cast<int64_t>(heads), static_cast<int64_t>(L), static_cast<int64_t>(S)));
+  const char* what = "alibiBias";
+  return guarded(what, [&] {
+    return new Tensor(alibi_bias(int_arg(heads, what, "heads", 1, 2147483647.0),
+                                 int_arg(L, what, "L", 0, 2147483647.0), int_arg(S, what, "S", 0, 2147483647.0)));
   });
 }
-Tensor* matmul_js(const Tensor& a, const Tensor& b) { return guarded([&] { return new Tensor(matmul(a, b)); }); }
-Tensor* softmax_js(const Tensor& a) { return guarded([&] { return new Tensor(softmax(a)); }); }
+Tensor* matmul_js(const Tensor& a, const Tensor& b) {
+  return guarded("matmul", [&] { return new Tensor(matmul(a, b)); });
+}
+Tensor* softmax_js(const Tensor& a) {
+  return guarded("softmax", [&] { return new Tensor(softmax(a)); });
+}
 
-StateDictBuilder* parse_safetensors_js(val bytes) {
-  return guarded([&] {
-    const std::vector<uint8_t> data = convertJSArrayToNumberVector<uint8_t>(bytes);
-    return new StateDictBuilder{io::parse_safetensors(data.data(), data.size()).tensors};
+// bytes: a bool tensor of shape [n] that JS filled with the file (one copy, no per-byte conversion).
+StateDictBuilder* parse_safetensors_js(const Tensor& bytes) {
+  return guarded("loadSafetensors", [&] {
+    ATTN_CHECK(bytes.dtype() == DType::u8 && bytes.dim() == 1, "loadSafetensors: internal: bytes must be u8 [n]");
+    return new StateDictBuilder{io::parse_safetensors(bytes.data_u8(), static_cast<size_t>(bytes.numel())).tensors};
   });
 }
+// An uninitialised byte buffer of n bytes (for loadSafetensors).
+Tensor* bytes_empty(double n) {
+  return guarded("loadSafetensors", [&] {
+    return new Tensor(Tensor::empty({int_arg(n, "loadSafetensors", "byte length", 0, 2147483647.0)}, DType::u8,
+                                    "loadSafetensors: file"));
+  });
+}
+
+bool configure(double max_tensor_bytes, bool seeded, double seed) {
+  return guarded("init", [&] {
+    if (max_tensor_bytes > 0)
+      set_max_tensor_bytes(static_cast<uint64_t>(int_arg(max_tensor_bytes, "init", "maxTensorBytes", 1)));
+    if (seeded) {
+      const uint64_t s = static_cast<uint64_t>(int_arg(seed, "init", "seed"));
+      g_dropout_rng = Rng(s, kDropoutStream);
+      g_sample_rng = Rng(s, kSampleStream);
+    }
+    return true;
+  });
+}
+double max_tensor_bytes_js() { return static_cast<double>(max_tensor_bytes()); }
 
 double heap_bytes_in_use() { return static_cast<double>(mallinfo().uordblks); }
 std::string simd_arch() { return kernels::simd_arch_name(); }
@@ -233,6 +386,38 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
   function("simdWidth", &kernels::simd_width);
   function("takeError", &take_error);
   function("heapBytesInUse", &heap_bytes_in_use);
+  function("configure", &configure);
+  function("maxTensorBytes", &max_tensor_bytes_js);
+
+  value_object<SelectionArgs>("SelectionArgs")
+      .field("kind", &SelectionArgs::kind)
+      .field("k", &SelectionArgs::k)
+      .field("threshold", &SelectionArgs::threshold)
+      .field("renormalize", &SelectionArgs::renormalize)
+      .field("seeded", &SelectionArgs::seeded)
+      .field("seed", &SelectionArgs::seed);
+  value_object<AttendArgs>("AttendArgs")
+      .field("causal", &AttendArgs::causal)
+      .field("hasScale", &AttendArgs::has_scale)
+      .field("scale", &AttendArgs::scale)
+      .field("dropoutP", &AttendArgs::dropout_p)
+      .field("sel", &AttendArgs::sel);
+  value_object<MhaConfig>("MhaConfig")
+      .field("embedDim", &MhaConfig::embed_dim)
+      .field("numHeads", &MhaConfig::num_heads)
+      .field("dropout", &MhaConfig::dropout)
+      .field("bias", &MhaConfig::bias)
+      .field("addBiasKV", &MhaConfig::add_bias_kv)
+      .field("addZeroAttn", &MhaConfig::add_zero_attn)
+      .field("kdim", &MhaConfig::kdim)
+      .field("vdim", &MhaConfig::vdim)
+      .field("batchFirst", &MhaConfig::batch_first)
+      .field("seed", &MhaConfig::seed);
+  value_object<MhaArgs>("MhaArgs")
+      .field("needWeights", &MhaArgs::need_weights)
+      .field("averageAttnWeights", &MhaArgs::average_attn_weights)
+      .field("isCausal", &MhaArgs::is_causal)
+      .field("sel", &MhaArgs::sel);
 
   class_<Tensor>("Tensor")
       .function("shape", &tensor_shape)
@@ -240,6 +425,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("numel", &tensor_numel)
       .function("view", &tensor_view);
   function("tensorEmpty", &tensor_empty, allow_raw_pointers());
+  function("bytesEmpty", &bytes_empty, allow_raw_pointers());
 
   class_<Result>("Result")
       .function("takeOutput", &Result::take_output, allow_raw_pointers())
@@ -249,6 +435,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .constructor<>()
       .function("set", &StateDictBuilder::set)
       .function("keys", &StateDictBuilder::keys)
+      .function("shape", &StateDictBuilder::shape)
       .function("get", &StateDictBuilder::get, allow_raw_pointers());
   function("parseSafetensors", &parse_safetensors_js, allow_raw_pointers());
 
@@ -274,24 +461,23 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
 
   class_<SimpleMultiHeadAttention, base<Module>>("SimpleMultiHeadAttention")
       .function("forward", &simple_mha_forward, allow_raw_pointers());
-  function("createSimpleMultiHeadAttention", &create<SimpleMultiHeadAttention, double, double>, allow_raw_pointers());
+  function("createSimpleMultiHeadAttention", &create<SimpleMultiHeadAttention, 2>, allow_raw_pointers());
 
   class_<BasicAttention, base<Module>>("BasicAttention")
       .function("forward", &forward_qkv<BasicAttention>, allow_raw_pointers());
-  function("createBasicAttention", &create<BasicAttention, double>, allow_raw_pointers());
+  function("createBasicAttention", &create<BasicAttention, 1>, allow_raw_pointers());
   class_<GeneralAttention, base<Module>>("GeneralAttention")
       .function("forward", &forward_qkv<GeneralAttention>, allow_raw_pointers());
-  function("createGeneralAttention", &create<GeneralAttention, double, double>, allow_raw_pointers());
+  function("createGeneralAttention", &create<GeneralAttention, 2>, allow_raw_pointers());
   class_<AdditiveAttention, base<Module>>("AdditiveAttention")
       .function("forward", &forward_qkv<AdditiveAttention>, allow_raw_pointers());
-  function("createAdditiveAttention", &create<AdditiveAttention, double, double, double>, allow_raw_pointers());
+  function("createAdditiveAttention", &create<AdditiveAttention, 3>, allow_raw_pointers());
   class_<ConcatAttention, base<Module>>("ConcatAttention")
       .function("forward", &forward_qkv<ConcatAttention>, allow_raw_pointers());
-  function("createConcatAttention", &create<ConcatAttention, double, double, double, double, double>,
-           allow_raw_pointers());
+  function("createConcatAttention", &create<ConcatAttention, 5>, allow_raw_pointers());
   class_<SqueezeExcitation, base<Module>>("SqueezeExcitation").function("forward", &se_forward, allow_raw_pointers());
-  function("createSqueezeExcitation", &create<SqueezeExcitation, double, double>, allow_raw_pointers());
+  function("createSqueezeExcitation", &create<SqueezeExcitation, 2>, allow_raw_pointers());
   class_<LearnedPositionalEmbedding, base<Module>>("LearnedPositionalEmbedding")
       .function("forward", &learned_pe_forward, allow_raw_pointers());
-  function("createLearnedPositionalEmbedding", &create<LearnedPositionalEmbedding, double, double>, allow_raw_pointers());
+  function("createLearnedPositionalEmbedding", &create<LearnedPositionalEmbedding, 2>, allow_raw_pointers());
 }

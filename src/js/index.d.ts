@@ -6,15 +6,25 @@
  * import { init } from 'attention-playground';
  * const ap = await init();
  * const q = ap.tensor(new Float32Array(2 * 5 * 16), [2, 5, 16]);
- * const { output, weights } = ap.scaledDotProductAttention(q, q, q, { causal: true });
- * console.log(weights.shape, weights.toArray());
- * output.dispose(); weights.dispose(); q.dispose();
+ * using r = ap.scaledDotProductAttention(q, q, q, { causal: true });   // or r.dispose()
+ * console.log(r.weights.shape, r.weights.toArray());
+ * q.dispose();
  * ```
  *
- * Ownership: every Tensor and module holds wasm memory. Call `dispose()` (or use
- * `using`) when done; objects garbage-collected undisposed are freed with a warning.
- * Bad input throws an `Error` whose message names the argument; the engine stays usable.
+ * Ownership: every Tensor, module and AttentionResult holds wasm memory. Call `dispose()`
+ * (or use `using`) when done; objects garbage-collected undisposed are freed with a warning.
+ *
+ * Errors: arguments are checked before anything reaches the engine. A wrong type or an
+ * unknown option key throws `TypeError`, a number out of range `RangeError`, and the engine's
+ * own checks (shapes, NaN, sizes over the byte budget, hostile model files) `AttentionError`.
+ * Every message starts with the function's name and names the argument. The engine stays
+ * usable after every error.
  */
+
+/** An error reported by the engine: shapes, NaN, sizes over the byte budget, model files. */
+export class AttentionError extends Error {
+  readonly name: 'AttentionError';
+}
 
 /** Anything that owns wasm memory. */
 export interface Disposable {
@@ -24,43 +34,68 @@ export interface Disposable {
   readonly disposed: boolean;
 }
 
-export type TensorData = Float32Array | Float64Array | number[] | Uint8Array;
+export type DType = 'float32' | 'bool';
+/** Tensor data. A Uint8Array needs an explicit dtype; boolean[] needs dtype 'bool'. */
+export type TensorData = Float32Array | Float64Array | Uint8Array | number[] | boolean[];
 
-/** An n-dimensional float32 or bool array in wasm memory. Must be disposed. */
-export interface Tensor extends Disposable {
+/** An n-dimensional float32 or bool array in wasm memory. Create with `ap.tensor`. Must be disposed. */
+export class Tensor implements Disposable {
+  private constructor();
+  /** The engine this tensor lives in; tensors cannot be passed to another engine. */
+  readonly engine: AttentionPlayground;
   readonly shape: number[];
-  readonly dtype: 'float32' | 'bool';
+  readonly dtype: DType;
   readonly size: number;
   /** A copy of the data (Uint8Array of 0/1 for bool tensors). */
   toArray(): Float32Array | Uint8Array;
+  dispose(): void;
+  [Symbol.dispose](): void;
+  readonly disposed: boolean;
 }
 
-/** Output and attention weights of one call; both must be disposed (weights may be null). */
-export interface AttentionResult {
+/** Output and attention weights of one call. `dispose()` frees both. */
+export class AttentionResult {
+  private constructor();
   output: Tensor;
+  /** null when weights were not requested (MultiheadAttention needWeights: false). */
   weights: Tensor | null;
+  dispose(): void;
+  [Symbol.dispose](): void;
 }
 
 /** Soft attention (default) or a hard rule applied after the softmax. */
 export interface SelectionOptions {
-  /** 'soft' | 'top_k' | 'threshold' | 'argmax' | 'sample' (seeded one-hot draw from the soft weights). */
+  /** 'soft' | 'top_k' | 'threshold' | 'argmax' | 'sample' (a draw from the soft weights). */
   selection?: 'soft' | 'top_k' | 'topK' | 'threshold' | 'argmax' | 'sample';
   /** top_k: how many positions to keep (default 1). */
   k?: number;
   /** threshold: keep weights >= threshold (a row with none keeps its argmax). */
   threshold?: number;
-  /** sample / dropout seed. */
+  /**
+   * true (default): the kept weights are rescaled to sum to 1 (argmax/sample become one-hot).
+   * false: seed 001's literal rule, the other positions set to 0 and the kept weights left as they were.
+   */
+  renormalize?: boolean;
+  /**
+   * Makes sampling (and dropout) reproducible. Without a seed every call draws fresh randomness
+   * from the engine's generators (one stream for dropout, one for sampling).
+   */
   seed?: number;
 }
 
-export interface SdpaOptions extends SelectionOptions {
+export interface QkvOptions extends SelectionOptions {
   /** bool: true = the position takes part; float: added to the scores. Broadcasts to (..., L, S). */
   mask?: Tensor | null;
-  /** Query i sees keys j <= i. Not together with `mask`. */
+  /** Query i sees keys j <= i (top-left aligned). Not together with `mask`. */
   causal?: boolean;
+  /** Alias of `causal`. */
+  isCausal?: boolean;
+}
+
+export interface SdpaOptions extends QkvOptions {
   /** Default 1/sqrt(E). */
   scale?: number;
-  /** Dropout on the weights (seeded by `seed`). */
+  /** Dropout on the weights, in [0, 1). */
   dropoutP?: number;
 }
 
@@ -83,16 +118,21 @@ export interface MhaForwardOptions extends SelectionOptions {
   keyPaddingMask?: Tensor | null;
   /** (L, S) or (N*numHeads, L, S): bool true = not allowed; float = added. */
   attnMask?: Tensor | null;
+  /** Default true. A query whose keys are all masked gets NaN with weights (as torch), zeros without. */
   needWeights?: boolean;
   averageAttnWeights?: boolean;
-  /** Without attnMask: apply the causal mask. With attnMask: a hint (attnMask is used). */
+  /**
+   * Without attnMask: applies the causal mask. Deliberately unlike torch, which raises
+   * "Need attn_mask if specifying the is_causal hint". With attnMask: a hint (attnMask is used).
+   */
   isCausal?: boolean;
 }
 
 export type StateDictInput = Record<string, Float32Array | number[] | Tensor>;
 
 /** Parameters by PyTorch name, train/eval. */
-export interface AttentionModule extends Disposable {
+declare abstract class AttentionModule implements Disposable {
+  readonly engine: AttentionPlayground;
   /** Loads parameters by PyTorch state_dict key; checks every key and shape. */
   loadStateDict(dict: StateDictInput, options?: { strict?: boolean }): this;
   /** Copies of the parameters; the caller disposes them. */
@@ -101,10 +141,14 @@ export interface AttentionModule extends Disposable {
   eval(): this;
   readonly training: boolean;
   readonly numParameters: number;
+  dispose(): void;
+  [Symbol.dispose](): void;
+  readonly disposed: boolean;
 }
 
 /** torch.nn.MultiheadAttention. Keys: in_proj_weight | q/k/v_proj_weight, in_proj_bias, bias_k, bias_v, out_proj.weight, out_proj.bias. */
-export interface MultiheadAttention extends AttentionModule {
+export class MultiheadAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, options: MultiheadAttentionOptions);
   readonly embedDim: number;
   readonly numHeads: number;
   readonly headDim: number;
@@ -113,56 +157,91 @@ export interface MultiheadAttention extends AttentionModule {
   forward(query: Tensor, key: Tensor, value: Tensor, options?: MhaForwardOptions): AttentionResult;
   selfAttention(x: Tensor, options?: MhaForwardOptions): AttentionResult;
   crossAttention(x: Tensor, memory: Tensor, options?: MhaForwardOptions): AttentionResult;
-  /** Per-head weights (N, H, L, S) of the latest forward. Caller disposes. */
+  /** A copy of the per-head weights (N, H, L, S) of the latest forward. Caller disposes. */
   lastWeights(): Tensor | null;
 }
 
-export interface QkvAttentionModule extends AttentionModule {
-  forward(query: Tensor, key: Tensor, value: Tensor, options?: SdpaOptions): AttentionResult;
+/** Seed 000's BasicAttention: softmax(Q Kᵀ) V. */
+export class BasicAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, hiddenSize: number);
+  forward(query: Tensor, key: Tensor, value: Tensor, options?: QkvOptions): AttentionResult;
 }
-
-export interface SimpleMultiHeadAttention extends AttentionModule {
+/** Luong "general": score = qᵀ W k. */
+export class GeneralAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, querySize: number, keySize: number);
+  forward(query: Tensor, key: Tensor, value: Tensor, options?: QkvOptions): AttentionResult;
+}
+/** Bahdanau additive: score = w_vᵀ tanh(W_q q + W_k k). */
+export class AdditiveAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, keySize: number, querySize: number, numHiddens: number);
+  forward(query: Tensor, key: Tensor, value: Tensor, options?: QkvOptions): AttentionResult;
+}
+/** Seed 003's concat rule `Attn`. */
+export class ConcatAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, querySize: number, keySize: number, valueSize1: number, valueSize2: number, outputSize: number);
+  forward(query: Tensor, key: Tensor, value: Tensor, options?: QkvOptions): AttentionResult;
+}
+/** Seed 004's MultiHeadAttention. */
+export class SimpleMultiHeadAttention extends AttentionModule {
+  constructor(engine: AttentionPlayground, embedDim: number, numHeads: number);
   /** query/key/value (B, L, E); mask broadcastable to (B, H, L, S), 0 = masked (score := -1e9). */
   forward(query: Tensor, key: Tensor, value: Tensor, options?: SelectionOptions & { mask?: Tensor | null }): AttentionResult;
 }
-
-export interface SqueezeExcitation extends AttentionModule {
+/** Squeeze-and-Excitation channel attention. */
+export class SqueezeExcitation extends AttentionModule {
+  constructor(engine: AttentionPlayground, channels: number, reduction: number);
   /** x (N, C, H, W) -> output (N, C, H, W), weights = channel weights (N, C). */
   forward(x: Tensor): AttentionResult;
 }
-
-export interface LearnedPositionalEmbedding extends AttentionModule {
+/** Learned positional embedding (key "weight", (maxLen, d)). */
+export class LearnedPositionalEmbedding extends AttentionModule {
+  constructor(engine: AttentionPlayground, maxLen: number, d: number);
   /** x (..., L, d) + weight[offset : offset + L]. */
   forward(x: Tensor, offset?: number): Tensor;
 }
 
-export interface AttentionPlayground {
+type Bound<C extends abstract new (engine: AttentionPlayground, ...args: any) => any> =
+  C extends abstract new (engine: AttentionPlayground, ...args: infer A) => infer R ? new (...args: A) => R : never;
+
+/** The engine: one WebAssembly instance. Create with `await init()`. */
+export class AttentionPlayground {
+  private constructor();
   readonly version: string;
   /** true for the SIMD build. */
   readonly simd: boolean;
   readonly simdArch: string;
-  /** Copies data in. Float data -> float32 tensor; Uint8Array -> bool tensor. shape defaults to [data.length]. */
-  tensor(data: TensorData, shape?: number[]): Tensor;
+  /** The per-tensor byte budget (init({ maxTensorBytes }); default 1 GiB). */
+  readonly maxTensorBytes: number;
+  /**
+   * Copies data in. dtype 'float32' (default) or 'bool' (nonzero = true); a Uint8Array needs an
+   * explicit dtype. shape defaults to [data.length].
+   */
+  tensor(data: Float32Array | Float64Array | number[], shape?: number[], dtype?: DType): Tensor;
+  tensor(data: Uint8Array, shape: number[] | undefined, dtype: DType): Tensor;
+  tensor(data: boolean[], shape: number[] | undefined, dtype: 'bool'): Tensor;
   /** Bytes currently allocated on the wasm heap. */
   heapBytesInUse(): number;
+  /** torch.nn.functional.scaled_dot_product_attention with PyTorch >= 2.5 semantics (fully masked rows give zeros). */
   scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: SdpaOptions): AttentionResult;
   dotProductAttention(q: Tensor, k: Tensor, v: Tensor, options?: Omit<SdpaOptions, 'scale'>): AttentionResult;
   attentionEntropy(weights: Tensor): Tensor;
   sinusoidalTable(maxLen: number, d: number): Tensor;
-  applyRope(x: Tensor, options?: { style?: 'interleaved' | 'half_split'; offset?: number }): Tensor;
+  applyRope(x: Tensor, options?: { style?: 'interleaved' | 'half_split' | 'halfSplit'; offset?: number }): Tensor;
   alibiBias(heads: number, L: number, S: number): Tensor;
   matmul(a: Tensor, b: Tensor): Tensor;
   softmax(x: Tensor): Tensor;
+  /** Parses an untrusted .safetensors file; every size and offset is checked. Caller disposes the tensors. */
   loadSafetensors(bytes: Uint8Array | ArrayBuffer): Record<string, Tensor>;
 
-  MultiheadAttention: new (options: MultiheadAttentionOptions) => MultiheadAttention;
-  SimpleMultiHeadAttention: new (embedDim: number, numHeads: number) => SimpleMultiHeadAttention;
-  BasicAttention: new (hiddenSize: number) => QkvAttentionModule;
-  GeneralAttention: new (querySize: number, keySize: number) => QkvAttentionModule;
-  AdditiveAttention: new (keySize: number, querySize: number, numHiddens: number) => QkvAttentionModule;
-  ConcatAttention: new (querySize: number, keySize: number, valueSize1: number, valueSize2: number, outputSize: number) => QkvAttentionModule;
-  SqueezeExcitation: new (channels: number, reduction: number) => SqueezeExcitation;
-  LearnedPositionalEmbedding: new (maxLen: number, d: number) => LearnedPositionalEmbedding;
+  /** `new ap.MultiheadAttention(opts)` is `new MultiheadAttention(ap, opts)`; instanceof works with both. */
+  MultiheadAttention: Bound<typeof MultiheadAttention>;
+  SimpleMultiHeadAttention: Bound<typeof SimpleMultiHeadAttention>;
+  BasicAttention: Bound<typeof BasicAttention>;
+  GeneralAttention: Bound<typeof GeneralAttention>;
+  AdditiveAttention: Bound<typeof AdditiveAttention>;
+  ConcatAttention: Bound<typeof ConcatAttention>;
+  SqueezeExcitation: Bound<typeof SqueezeExcitation>;
+  LearnedPositionalEmbedding: Bound<typeof LearnedPositionalEmbedding>;
 }
 
 export interface InitOptions {
@@ -170,6 +249,10 @@ export interface InitOptions {
   wasmUrl?: string | URL;
   /** The .wasm bytes, to skip fetching. */
   wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Per-tensor byte budget, at most 2^31 (default 1 GiB): larger tensors fail with an AttentionError. */
+  maxTensorBytes?: number;
+  /** Seeds the engine's dropout and sampling generators (calls without their own seed draw from them). */
+  seed?: number;
 }
 
 export function init(options?: InitOptions): Promise<AttentionPlayground>;

@@ -16,7 +16,7 @@ test('init reports version and SIMD', () => {
   assert.equal(typeof pkg.default, 'function');
 });
 
-test('tensors copy in and out; Uint8Array makes a bool tensor', () => {
+test('tensors copy in and out; dtype is explicit for Uint8Array', () => {
   const data = Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
   const t = ap.tensor(data, [2, 3, 4]);
   assert.deepEqual(t.shape, [2, 3, 4]);
@@ -24,7 +24,11 @@ test('tensors copy in and out; Uint8Array makes a bool tensor', () => {
   assert.deepEqual(t.toArray(), data);
   data[0] = 99;
   assert.equal(t.toArray()[0], -3, 'tensor() copies');
-  const m = ap.tensor(new Uint8Array([1, 0, 5, 0]), [2, 2]);
+  assert.throws(() => ap.tensor(new Uint8Array([1, 0]), [2]), { name: 'TypeError', message: /tensor: a Uint8Array needs an explicit dtype/ });
+  const m = ap.tensor(new Uint8Array([1, 0, 5, 0]), [2, 2], 'bool');
+  const f = ap.tensor(new Uint8Array([1, 0, 5, 0]), [2, 2], 'float32');
+  assert.deepEqual(Array.from(f.toArray()), [1, 0, 5, 0]);
+  f.dispose();
   assert.equal(m.dtype, 'bool');
   assert.deepEqual(Array.from(m.toArray()), [1, 0, 1, 0]);
   const n = ap.tensor([1, 2, 3]);

@@ -10,21 +10,26 @@ import { root } from './helpers.mjs';
 test('index.d.ts type-checks a typical program, and rejects misuse', () => {
   const dir = join(root, 'build/pkg-test');
   writeFileSync(join(dir, 'usage.ts'), `
-    import { init, type Tensor, type AttentionResult } from 'attention-playground';
+    import { init, MultiheadAttention, AttentionError, type Tensor, type AttentionResult } from 'attention-playground';
     async function main(): Promise<number> {
       const ap = await init({ wasmUrl: new URL('https://example.invalid/a.wasm') });
       const q: Tensor = ap.tensor(new Float32Array(8), [1, 2, 4]);
-      const mask = ap.tensor(new Uint8Array(4), [2, 2]);
+      const mask = ap.tensor(new Uint8Array(4), [2, 2], 'bool');
       const r: AttentionResult = ap.scaledDotProductAttention(q, q, q, { mask, causal: false, selection: 'top_k', k: 1 });
       const mha = new ap.MultiheadAttention({ embedDim: 4, numHeads: 2, batchFirst: true, kdim: null });
+      const mha2: MultiheadAttention = new MultiheadAttention(ap, { embedDim: 4, numHeads: 1 });
+      const isMha: boolean = mha instanceof MultiheadAttention;
+      mha2.dispose();
+      try { ap.sinusoidalTable(1, 1).dispose(); } catch (e) { if (e instanceof AttentionError) console.log(e.message); }
       mha.loadStateDict({ in_proj_weight: new Float32Array(48), 'out_proj.weight': q }, { strict: false });
       const m = mha.forward(q, q, q, { keyPaddingMask: null, needWeights: true, averageAttnWeights: false, isCausal: true });
       const se = new ap.SqueezeExcitation(8, 2);
       const shape: number[] = m.output.shape;
       const data: Float32Array | Uint8Array = r.output.toArray();
-      for (const t of [q, mask, r.output, m.output, mha, se]) t.dispose();
-      r.weights?.dispose();
-      return shape.length + data.length + ap.heapBytesInUse() + (ap.simd ? 1 : 0);
+      for (const t of [q, mask, mha, se]) t.dispose();
+      r.dispose();
+      m.dispose();
+      return (isMha ? 1 : 0) + shape.length + data.length + ap.heapBytesInUse() + (ap.simd ? 1 : 0);
     }
     main();
   `);
@@ -33,6 +38,7 @@ test('index.d.ts type-checks a typical program, and rejects misuse', () => {
     const ap = await init();
     ap.scaledDotProductAttention(new Float32Array(4), 1, 2);
     new ap.MultiheadAttention({ numHeads: 2 });
+    ap.tensor(new Uint8Array(4), [4]);
   `);
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const opts = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,esnext.disposable,dom'];
@@ -43,4 +49,5 @@ test('index.d.ts type-checks a typical program, and rejects misuse', () => {
   } catch (e) { out = e.stdout; }
   assert.match(out, /misuse\.ts\(4,\d+\): error TS\d+: .*Float32Array.*Tensor/, 'a Float32Array is not a Tensor');
   assert.match(out, /embedDim/, 'embedDim is required');
+  assert.match(out, /misuse\.ts\(6,\d+\): error TS\d+/, 'a Uint8Array needs an explicit dtype');
 });
