@@ -49,28 +49,31 @@ Rng g_sample_rng(0x2545f4914f6cdd1dULL, kSampleStream);
 
 std::string take_error() { return std::move(g_error); }
 
-// "name: ..." or "Class.method: ...": the message already says where it comes from.
-bool names_a_function(const std::string& msg) {
+// Length of a leading "name: " / "Class.method: " (the C++ function a message names), else 0.
+size_t leading_name(const std::string& msg) {
   size_t i = 0;
   while (i < msg.size() && (std::isalnum(static_cast<unsigned char>(msg[i])) || msg[i] == '_' || msg[i] == '.')) ++i;
-  return i > 0 && i < msg.size() && msg[i] == ':';
+  return i > 0 && i + 1 < msg.size() && msg[i] == ':' && msg[i + 1] == ' ' ? i + 2 : 0;
 }
 
-// Runs fn; on an exception records "<what>: <problem>" and returns R() (null / false).
+// Runs fn; on an exception records "<what>: <problem>" and returns R() (null / false). `what` is the
+// JS-facing name, which replaces the C++ function name a core message starts with
+// ("sinusoidal_table: ..." -> "sinusoidalTable: ...").
 template <class Fn>
 auto guarded(const char* what, Fn fn) -> decltype(fn()) {
+  std::string msg;
   try {
     return fn();
   } catch (const Error& e) {
-    g_error = e.what();
+    msg = e.what();
   } catch (const std::bad_alloc&) {
-    g_error = std::string(what) + ": out of memory (the wasm heap is limited to 2 GiB)";
+    msg = "out of memory (the wasm heap is limited to 2 GiB)";
   } catch (const std::exception& e) {
-    g_error = std::string(what) + ": internal error: " + e.what();
+    msg = std::string("internal error: ") + e.what();
   } catch (...) {
-    g_error = std::string(what) + ": internal error";
+    msg = "internal error";
   }
-  if (!names_a_function(g_error)) g_error = std::string(what) + ": " + g_error;
+  g_error = std::string(what) + ": " + msg.substr(leading_name(msg));
   return decltype(fn())();
 }
 
@@ -97,7 +100,7 @@ Shape to_shape(const val& dims, const char* what) {
 // dtype: 0 = float32, 1 = bool.
 Tensor* tensor_empty(val dims, int dtype) {
   return guarded("tensor", [&] {
-    return new Tensor(Tensor::zeros(to_shape(dims, "tensor"), dtype == 1 ? DType::u8 : DType::f32, "tensor"));
+    return new Tensor(Tensor::zeros(to_shape(dims, "tensor"), dtype == 1 ? DType::u8 : DType::f32, "tensor: shape"));
   });
 }
 
@@ -212,13 +215,15 @@ struct StateDictBuilder {
 };
 
 bool load_state(Module& m, const StateDictBuilder& sd, bool strict) {
-  return guarded("loadStateDict", [&] {
+  const std::string what = std::string(m.name()) + ".loadStateDict";
+  return guarded(what.c_str(), [&] {
     m.load_state_dict(sd.dict, strict);
     return true;
   });
 }
 StateDictBuilder* state_of(Module& m) {
-  return guarded("stateDict", [&] { return new StateDictBuilder{m.state_dict()}; });
+  const std::string what = std::string(m.name()) + ".stateDict";
+  return guarded(what.c_str(), [&] { return new StateDictBuilder{m.state_dict()}; });
 }
 void set_training(Module& m, bool on) { m.train(on); }
 bool is_training(Module& m) { return m.is_training(); }
@@ -278,16 +283,18 @@ Tensor* mha_last_weights(MultiheadAttention& m) {
 // --- The other attention modules: (q, k, v, mask) -> Result
 template <class M>
 Result* forward_qkv(M& m, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const AttendArgs& a) {
-  return guarded(M::kName, [&] {
-    DropoutRng rng(a.sel, M::kName);
-    SdpaOptions o = sdpa_options(mask, a, M::kName, rng.use);
+  const std::string name = std::string(M::kName) + ".forward";
+  const char* what = name.c_str();
+  return guarded(what, [&] {
+    DropoutRng rng(a.sel, what);
+    SdpaOptions o = sdpa_options(mask, a, what, rng.use);
     o.scale.reset();  // each rule fixes its own scale
     return wrap(m.forward(q, k, v, o));
   });
 }
 Result* simple_mha_forward(SimpleMultiHeadAttention& m, const Tensor& q, const Tensor& k, const Tensor& v,
                            const Tensor* mask, const SelectionArgs& sel) {
-  const char* what = SimpleMultiHeadAttention::kName;
+  const char* what = "SimpleMultiHeadAttention.forward";
   return guarded(what, [&] { return wrap(m.forward(q, k, v, mask ? *mask : Tensor(), selection(sel, what))); });
 }
 Result* se_forward(SqueezeExcitation& m, const Tensor& x) {

@@ -29,6 +29,8 @@ class Module {
   void load_state_dict(const StateDict& state, bool strict = true);
   StateDict state_dict();  // shares storage with the module's tensors
 
+  // The class name, as error messages give it ("MultiheadAttention").
+  const char* name() const { return module_name_; }
   bool is_training() const { return training_; }
   virtual void train(bool on = true) { training_ = on; }
   void eval() { train(false); }

@@ -1,0 +1,183 @@
+// Regression tests for the findings of the core-hardening issue, through the
+// packed package: each reported hostile call gets a named Error of the right
+// class at once, the engine stays usable and its heap flat; the semantics the
+// issue corrected (torch >= 2.5 fully masked rows, renormalize, explicit dtype,
+// fresh dropout randomness, stateDict copies); init() leaves `process` alone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pkg } from './helpers.mjs';
+
+const { AttentionError, MultiheadAttention, Tensor, AttentionResult } = pkg;
+const ap = await pkg.init();
+
+const rand = (shape, seed = 1) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return ap.tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i * 0.7)), shape);
+};
+
+function usable() {
+  const q = rand([1, 3, 4]);
+  const r = ap.scaledDotProductAttention(q, q, q);
+  const ok = r.output.shape.join() === '1,3,4';
+  r.dispose();
+  q.dispose();
+  return ok;
+}
+
+/** Runs fn, which must throw `Class` with a message matching `re`; the heap must not grow. */
+function rejects(fn, Class, re) {
+  const before = ap.heapBytesInUse();
+  assert.throws(fn, (e) => {
+    assert.ok(e instanceof Class, `expected ${Class.name}, got ${e?.name}: ${e?.message}`);
+    assert.match(e.message, re);
+    return true;
+  });
+  assert.equal(ap.heapBytesInUse(), before, `heap grew after: ${re}`);
+}
+
+test('oversized results fail at once with an AttentionError naming the function (wasm32 byte counts)', () => {
+  const tiny = (shape) => ap.tensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  rejects(() => ap.sinusoidalTable(32768, 32768), AttentionError, /^sinusoidalTable: .*would need 4\.0 GiB, more than the per-tensor limit of 1\.0 GiB/);
+  rejects(() => ap.alibiBias(1, 32768, 32768), AttentionError, /^alibiBias: .*would need 4\.0 GiB/);
+  const col = tiny([32768, 1]), row = tiny([1, 32768]);
+  rejects(() => ap.matmul(col, row), AttentionError, /^matmul: .*\[32768, 32768\] would need 4\.0 GiB/);
+  const e0 = tiny([1, 0]), e1 = tiny([0, 2 ** 30]);
+  rejects(() => ap.matmul(e0, e1), AttentionError, /^matmul: .*would need 4\.0 GiB/);
+  const empty = tiny([32768, 0]);
+  rejects(() => ap.scaledDotProductAttention(empty, empty, empty), AttentionError, /^scaledDotProductAttention: .*would need 4\.0 GiB/);
+  const huge = tiny([2 ** 30, 0]);
+  rejects(() => ap.attentionEntropy(huge), AttentionError, /^attentionEntropy: .*would need 4\.0 GiB/);
+  rejects(() => new ap.MultiheadAttention({ embedDim: 18919, numHeads: 1 }), AttentionError, /^MultiheadAttention: .*would need/);
+  rejects(() => new ap.AdditiveAttention(2 ** 31 - 1, 3, 1), AttentionError, /^AdditiveAttention: .*would need 8\.0 GiB/);
+  rejects(() => new ap.BasicAttention(32768), AttentionError, /^BasicAttention: .*would need 4\.0 GiB/);
+  rejects(() => new ap.SqueezeExcitation(30000, 2), AttentionError, /^SqueezeExcitation: .*would need/);
+  rejects(() => ap.alibiBias(2 ** 32, 1, 1), RangeError, /^alibiBias: heads must be an integer in \[1, 2147483647\], got 4294967296/);
+  rejects(() => ap.tensor([], [0, 3, 2 ** 31 - 1, 2 ** 31 - 1]), AttentionError, /^tensor: shape \[0, 3, 2147483647, 2147483647\] is too large/);
+  for (const t of [col, row, e0, e1, empty, huge]) t.dispose();
+  assert.ok(usable());
+});
+
+test('empty feature dims and empty work return at once', () => {
+  const x = ap.tensor([], [3, 0]);
+  const r = ap.applyRope(x);  // was a division by zero: a wasm trap
+  assert.deepEqual(r.shape, [3, 0]);
+  assert.ok(ap.heapBytesInUse() > 0, 'heapBytesInUse still answers');
+  const a = ap.tensor([], [2 ** 31 - 1, 0, 1]), b = ap.tensor([1], [1, 1]);
+  const m = ap.matmul(a, b);  // was 22 s of nothing
+  assert.deepEqual(m.shape, [2 ** 31 - 1, 0, 1]);
+  const q = rand([2, 3, 4]), k = ap.tensor([], [2, 0, 4]), v = ap.tensor([], [2, 0, 5]);
+  const s = ap.scaledDotProductAttention(q, k, v);  // was "internal: scores must be contiguous"
+  assert.deepEqual(s.weights.shape, [2, 3, 0]);
+  assert.deepEqual(Array.from(s.output.toArray()), new Array(30).fill(0));
+  for (const t of [x, r, a, b, m, q, k, v, s]) t.dispose();
+});
+
+test('arguments are checked in JS: types, ranges and option keys, with the function and argument named', () => {
+  const q = rand([1, 2, 4]);
+  rejects(() => ap.sinusoidalTable(1e300, 4), RangeError, /^sinusoidalTable: maxLen must be an integer in \[0, 2147483647\], got 1e\+300/);
+  rejects(() => ap.sinusoidalTable(Symbol('x'), 4), TypeError, /^sinusoidalTable: maxLen must be an integer, got a Symbol/);
+  rejects(() => ap.alibiBias(10n, 1, 1), TypeError, /^alibiBias: heads must be an integer, got 10n/);
+  rejects(() => ap.applyRope(q, { style: 3 }), TypeError, /^applyRope: style must be one of 'interleaved', 'half_split'; got 3/);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, { casual: true }), TypeError,
+    /^scaledDotProductAttention: unknown option 'casual' \(valid options: mask, causal, isCausal, selection, k, threshold, renormalize, seed, scale, dropoutP\)/);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, { seed: 'abc' }), TypeError, /^scaledDotProductAttention: seed must be an integer, got "abc"/);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, { dropoutP: '0.5' }), TypeError, /^scaledDotProductAttention: dropoutP must be a number/);
+  rejects(() => new ap.MultiheadAttention({ embedDim: 4, numHeads: 2, dropout: '0.5' }), TypeError, /^MultiheadAttention: dropout must be a number/);
+  rejects(() => new ap.MultiheadAttention(null), TypeError, /^MultiheadAttention: options .* are required/);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, 'causal'), TypeError, /^scaledDotProductAttention: options must be an object/);
+  rejects(() => ap.softmax(q, q), TypeError, /^softmax: expected at most 1 arguments, got 2/);
+  // null options are fine: they mean "no options".
+  const r = ap.scaledDotProductAttention(q, q, q, null);
+  assert.deepEqual(r.output.shape, [1, 2, 4]);
+  r.dispose();
+  q.dispose();
+  assert.ok(usable());
+});
+
+test('a tensor from another init() is a TypeError, not an Embind BindingError', async () => {
+  const other = await pkg.init();
+  const foreign = other.tensor([1, 2, 3, 4], [1, 1, 4]);
+  const q = rand([1, 1, 4]);
+  rejects(() => ap.scaledDotProductAttention(q, foreign, q), TypeError, /^scaledDotProductAttention: key belongs to another engine/);
+  const mha = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  rejects(() => mha.loadStateDict({ 'out_proj.weight': foreign }, { strict: false }), TypeError, /^MultiheadAttention\.loadStateDict: 'out_proj\.weight' belongs to another engine/);
+  assert.ok(mha instanceof MultiheadAttention && mha instanceof ap.MultiheadAttention);
+  assert.ok(q instanceof Tensor && foreign instanceof Tensor);
+  assert.throws(() => new MultiheadAttention({ embedDim: 4, numHeads: 1 }), { name: 'TypeError', message: /^MultiheadAttention: the first argument must be the engine/ });
+  for (const t of [foreign, q, mha]) t.dispose();
+});
+
+test('init() leaves process-wide handlers alone and validates its options', async () => {
+  const events = ['uncaughtException', 'unhandledRejection', 'exit'];
+  const before = events.map((e) => process.listenerCount(e));
+  const engines = [await pkg.init(), await pkg.init()];
+  assert.deepEqual(events.map((e) => process.listenerCount(e)), before);
+  await assert.rejects(pkg.init({ wasmURL: 'x' }), { name: 'TypeError', message: /^init: unknown option 'wasmURL' \(valid options: wasmUrl, wasmBinary, maxTensorBytes, seed\)/ });
+  await assert.rejects(pkg.init({ maxTensorBytes: 2 ** 40 }), { name: 'RangeError', message: /^init: maxTensorBytes must be an integer/ });
+  const small = await pkg.init({ maxTensorBytes: 1 << 20 });
+  assert.equal(small.maxTensorBytes, 1 << 20);
+  assert.throws(() => small.tensor(new Float32Array(1 << 19), [1 << 19]), { name: 'AttentionError', message: /^tensor: shape \[524288\] would need 2\.0 MiB, more than the per-tensor limit of 1\.0 MiB/ });
+  assert.ok(engines.length === 2);
+});
+
+test('fully masked rows: zeros in SDPA (torch >= 2.5), NaN in MultiheadAttention with weights (as torch)', () => {
+  const q = rand([1, 3, 4], 2), k = rand([1, 5, 4], 3), v = rand([1, 5, 2], 4);
+  const keep = new Uint8Array(15).fill(1);
+  keep.fill(0, 5, 10);  // query 1 sees no key
+  const mask = ap.tensor(keep, [3, 5], 'bool');
+  const r = ap.scaledDotProductAttention(q, k, v, { mask });
+  const w = r.weights.toArray(), o = r.output.toArray();
+  assert.deepEqual(Array.from(w.subarray(5, 10)), [0, 0, 0, 0, 0]);
+  assert.deepEqual(Array.from(o.subarray(2, 4)), [0, 0]);
+  assert.ok(Math.abs(w.subarray(0, 5).reduce((a, b) => a + b, 0) - 1) < 1e-6);
+  const mha = new ap.MultiheadAttention({ embedDim: 4, numHeads: 2, batchFirst: true });
+  const kpm = ap.tensor([true, true, true], [1, 3], 'bool');
+  const x = rand([1, 3, 4], 5);
+  const m = mha.forward(x, x, x, { keyPaddingMask: kpm });
+  assert.ok(Array.from(m.weights.toArray()).every(Number.isNaN));
+  const n = mha.forward(x, x, x, { keyPaddingMask: kpm, needWeights: false });
+  assert.equal(n.weights, null);
+  assert.ok(Array.from(n.output.toArray()).every((z) => z === 0), 'zero attention, zero out_proj bias');
+  for (const t of [q, k, v, mask, mha, kpm, x, r, m, n]) t.dispose();
+});
+
+test('hard selection: renormalize (default) vs seed 001 literal rule', () => {
+  const q = ap.tensor([1], [1, 1]), k = ap.tensor([0.3, -1.2, 2.0, 0.9, 0.1], [5, 1]), v = ap.tensor([1, 2, 3, 4, 5], [5, 1]);
+  const z = [0.3, -1.2, 2.0, 0.9, 0.1], m = Math.max(...z), e = z.map((x) => Math.exp(x - m)), s = e.reduce((a, b) => a + b);
+  const soft = e.map((x) => x / s);
+  const lit = ap.scaledDotProductAttention(q, k, v, { scale: 1, selection: 'top_k', k: 2, renormalize: false });
+  const ren = ap.scaledDotProductAttention(q, k, v, { scale: 1, selection: 'top_k', k: 2 });
+  const want = [0, 0, soft[2], soft[3], 0];
+  lit.weights.toArray().forEach((w, j) => assert.ok(Math.abs(w - want[j]) < 1e-6, `literal ${j}: ${w} vs ${want[j]}`));
+  ren.weights.toArray().forEach((w, j) => assert.ok(Math.abs(w - want[j] / (soft[2] + soft[3])) < 1e-6, `renormalised ${j}`));
+  for (const t of [q, k, v, lit, ren]) t.dispose();
+});
+
+test('dropout and sampling: fresh randomness per call without a seed, reproducible with one', () => {
+  const q = rand([1, 8, 4]), k = rand([1, 16, 4], 2), v = rand([1, 16, 4], 3);
+  const run = (opts) => { const r = ap.scaledDotProductAttention(q, k, v, opts); try { return Array.from(r.weights.toArray()).join(); } finally { r.dispose(); } };
+  assert.notEqual(run({ dropoutP: 0.5 }), run({ dropoutP: 0.5 }), 'two unseeded calls draw different masks');
+  assert.equal(run({ dropoutP: 0.5, seed: 3 }), run({ dropoutP: 0.5, seed: 3 }));
+  assert.notEqual(run({ selection: 'sample' }), run({ selection: 'sample' }));
+  assert.equal(run({ selection: 'sample', seed: 9 }), run({ selection: 'sample', seed: 9 }));
+  // Separate streams: with one seed, dropout's zeros do not follow the sampled positions.
+  assert.notEqual(run({ dropoutP: 0.5, seed: 4 }), run({ selection: 'sample', seed: 4 }));
+  for (const t of [q, k, v]) t.dispose();
+});
+
+test('stateDict() returns copies; AttentionResult disposes as one unit', () => {
+  const mha = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  const sd = mha.stateDict();
+  const before = sd.in_proj_weight.toArray();
+  mha.loadStateDict({ in_proj_weight: new Float32Array(48).fill(7) }, { strict: false });
+  assert.deepEqual(sd.in_proj_weight.toArray(), before, 'the earlier copy is unchanged');
+  const now = mha.stateDict();
+  assert.equal(now.in_proj_weight.toArray()[0], 7);
+  Object.values(now).forEach((t) => t.dispose());
+  const x = rand([2, 1, 4]);
+  const r = mha.forward(x, x, x);
+  assert.ok(r instanceof AttentionResult);
+  r.dispose();
+  assert.ok(r.output.disposed && r.weights.disposed);
+  for (const t of [...Object.values(sd), mha, x]) t.dispose();
+});
