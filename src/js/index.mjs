@@ -521,7 +521,7 @@ export class AttentionPlayground {
   }
 
   /** Bytes allocated on the wasm heap right now (for leak checks). */
-  heapBytesInUse() { return this._M.heapBytesInUse(); }
+  heapBytesInUse() { return this._call('heapBytesInUse', () => this._M.heapBytesInUse()); }
   /** The per-tensor byte budget (init({ maxTensorBytes })). */
   get maxTensorBytes() { return this._M.maxTensorBytes(); }
 
