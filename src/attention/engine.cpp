@@ -120,12 +120,15 @@ AttentionResult attend(Tensor scores, const Tensor& v, const WeightOptions& opts
 namespace attn {
 void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* what, bool same_features) {
   const std::pair<const Tensor*, const char*> args[] = {{&q, "query"}, {&k, "key"}, {&v, "value"}};
-  for (auto [t, name] : args) {
+  for (size_t i = 0; i < 3; ++i) {
+    auto [t, name] = args[i];
     ATTN_CHECK(t->defined(), what, ": ", name, " is undefined");
     ATTN_CHECK(t->dtype() == DType::f32, what, ": ", name, " must be float32 but is ", dtype_name(t->dtype()));
     ATTN_CHECK(t->dim() >= 2, what, ": ", name, " must have at least 2 dims (..., seq_len, features), got shape ",
                t->shape());
-    check_finite_or_inf(*t, (std::string(what) + ": " + name).c_str());
+    bool checked = false;  // self-attention passes one tensor three times: scan it once
+    for (size_t j = 0; j < i; ++j) checked = checked || t->same_as(*args[j].first);
+    if (!checked) check_finite_or_inf(*t, (std::string(what) + ": " + name).c_str());
   }
   if (same_features)
     ATTN_CHECK(k.size(-1) == q.size(-1), what, ": key has ", k.size(-1), " features but query has ", q.size(-1),

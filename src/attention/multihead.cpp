@@ -89,9 +89,12 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
                                             const MhaForwardOptions& opts) {
   const int64_t E = opt_.embed_dim, H = opt_.num_heads, hd = E / H;
   const std::pair<const Tensor*, const char*> args[] = {{&query, "query"}, {&key, "key"}, {&value, "value"}};
-  for (auto [t, name] : args) {
+  for (size_t i = 0; i < 3; ++i) {
+    auto [t, name] = args[i];
     ATTN_CHECK(t->defined() && t->dtype() == DType::f32, kWhat, ": ", name, " must be a float32 tensor");
-    check_finite_or_inf(*t, (std::string(kWhat) + ": " + name).c_str());
+    bool checked = false;  // self-attention passes one tensor three times: scan it once
+    for (size_t j = 0; j < i; ++j) checked = checked || t->same_as(*args[j].first);
+    if (!checked) check_finite_or_inf(*t, (std::string(kWhat) + ": " + name).c_str());
   }
   ATTN_CHECK(query.dim() == 3 || query.dim() == 2, kWhat, ": query should be unbatched 2D or batched 3D, got shape ",
              query.shape());

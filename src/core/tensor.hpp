@@ -75,6 +75,11 @@ class Tensor {
     return n;
   }
   bool is_contiguous() const noexcept;  // empty tensors count as contiguous, as in PyTorch
+  // Same elements: same memory, dtype, shape and strides (query = key = value is checked once).
+  bool same_as(const Tensor& o) const noexcept {
+    return storage_ == o.storage_ && offset_ == o.offset_ && dtype_ == o.dtype_ && shape_ == o.shape_ &&
+           strides_ == o.strides_;
+  }
 
   float* data();  // throws unless dtype is f32
   const float* data() const;
