@@ -10,12 +10,15 @@ namespace attn {
 Tensor sinusoidal_table(int64_t max_len, int64_t d, float base) {
   ATTN_CHECK(max_len >= 0 && d > 0, "sinusoidal_table: max_len must be >= 0 and d > 0, got ", max_len, " and ", d);
   Tensor pe = Tensor::empty({max_len, d}, DType::f32, "sinusoidal_table: table (max_len, d)");
-  for (int64_t pos = 0; pos < max_len; ++pos)
+  // div_term = exp(arange(0, d, 2) * -(log(base) / d)), once per column pair, in double as the reference.
+  std::vector<double> div_term((d + 1) / 2);
+  for (int64_t i = 0; i < d; i += 2) div_term[i / 2] = std::exp(-static_cast<double>(i) * std::log(double(base)) / d);
+  float* out = pe.data();
+  for (int64_t pos = 0; pos < max_len; ++pos, out += d)
     for (int64_t i = 0; i < d; i += 2) {
-      // Computed in double, as the reference (torch) computes div_term = exp(arange(0, d, 2) * -(log(base) / d)).
-      const double angle = pos * std::exp(-static_cast<double>(i) * std::log(double(base)) / d);
-      pe.data()[pos * d + i] = static_cast<float>(std::sin(angle));
-      if (i + 1 < d) pe.data()[pos * d + i + 1] = static_cast<float>(std::cos(angle));
+      const double angle = pos * div_term[i / 2];
+      out[i] = static_cast<float>(std::sin(angle));
+      if (i + 1 < d) out[i + 1] = static_cast<float>(std::cos(angle));
     }
   return pe;
 }

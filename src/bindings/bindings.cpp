@@ -352,18 +352,30 @@ Tensor* softmax_js(const Tensor& a) {
   return guarded("softmax", [&] { return new Tensor(softmax(a)); });
 }
 
-// bytes: a bool tensor of shape [n] that JS filled with the file (one copy, no per-byte conversion).
-StateDictBuilder* parse_safetensors_js(const Tensor& bytes) {
+// A file's bytes on the heap, which JS fills through view() (one copy, no per-byte
+// conversion). Not a tensor, so not held to the per-tensor budget: a model file holds
+// many tensors. Bounded by the heap instead.
+struct ByteBuffer {
+  std::vector<uint8_t> bytes;
+  val view() { return val(typed_memory_view(bytes.size(), bytes.data())); }
+};
+constexpr double kMaxFileBytes = 1.5 * (1u << 30);
+ByteBuffer* bytes_empty(double n) {
   return guarded("loadSafetensors", [&] {
-    ATTN_CHECK(bytes.dtype() == DType::u8 && bytes.dim() == 1, "loadSafetensors: internal: bytes must be u8 [n]");
-    return new StateDictBuilder{io::parse_safetensors(bytes.data_u8(), static_cast<size_t>(bytes.numel())).tensors};
+    const int64_t len = int_arg(n, "loadSafetensors", "byte length", 0, kMaxFileBytes);
+    auto* b = new ByteBuffer;
+    try {
+      b->bytes.resize(static_cast<size_t>(len));
+    } catch (...) {
+      delete b;
+      fail("loadSafetensors: out of memory for a file of ", bytes_str(static_cast<uint64_t>(len)));
+    }
+    return b;
   });
 }
-// An uninitialised byte buffer of n bytes (for loadSafetensors).
-Tensor* bytes_empty(double n) {
+StateDictBuilder* parse_safetensors_js(ByteBuffer& file) {
   return guarded("loadSafetensors", [&] {
-    return new Tensor(Tensor::empty({int_arg(n, "loadSafetensors", "byte length", 0, 2147483647.0)}, DType::u8,
-                                    "loadSafetensors: file"));
+    return new StateDictBuilder{io::parse_safetensors(file.bytes.data(), file.bytes.size()).tensors};
   });
 }
 
@@ -432,6 +444,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("numel", &tensor_numel)
       .function("view", &tensor_view);
   function("tensorEmpty", &tensor_empty, allow_raw_pointers());
+  class_<ByteBuffer>("ByteBuffer").function("view", &ByteBuffer::view);
   function("bytesEmpty", &bytes_empty, allow_raw_pointers());
 
   class_<Result>("Result")

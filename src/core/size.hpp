@@ -3,9 +3,13 @@
 //
 // wasm32's size_t is 32 bits, so `n * sizeof(float)` silently wraps there for
 // n >= 2^30. Everything here is int64/uint64 with overflow checks, and every
-// allocation of a tensor is held to a per-tensor byte budget (1 GiB on wasm32,
-// where the whole heap is capped at 2 GiB; 16 GiB natively). The budget can be
-// lowered or raised at run time (JS: init({ maxTensorBytes })).
+// allocation of a tensor is held to a per-tensor byte budget, which can be
+// lowered or raised at run time (JS: init({ maxTensorBytes })):
+//  - wasm32: 256 MiB. The heap is capped at 2 GiB and never shrinks: a 1 GiB tensor
+//    pins half of it for the instance's life, and filling one (a 16384 x 16384
+//    sinusoidal table) is tens of seconds of legal work. 256 MiB holds every tensor
+//    of any model that fits the heap at all (GPT-2 small's largest, wte, is 147 MiB).
+//  - native: 16 GiB.
 //
 // A shape is "indexable" when the product of its dims, with 0 counted as 1, fits
 // in kMaxNumel: then every stride and offset of a tensor of that shape fits in
@@ -22,7 +26,7 @@ namespace attn {
 // Largest element count (and largest stride product) a shape may have.
 constexpr int64_t kMaxNumel = (int64_t{1} << 31) - 1;
 #ifdef __EMSCRIPTEN__
-constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{1} << 30;
+constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{256} << 20;
 #else
 constexpr uint64_t kDefaultMaxTensorBytes = uint64_t{16} << 30;
 #endif

@@ -11,7 +11,6 @@
 namespace attn {
 
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "bool"; }
-size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 1; }
 
 Shape contiguous_strides(const Shape& shape) {
   checked_numel(shape, "strides of shape");  // indexable: no stride below can overflow
@@ -107,20 +106,10 @@ bool Tensor::is_contiguous() const noexcept {
   return true;
 }
 
-void* Tensor::raw_data() const {
-  ATTN_CHECK(defined(), "tensor: the tensor is undefined");
-  return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
+void Tensor::fail_undefined() { fail("tensor: the tensor is undefined"); }
+void Tensor::fail_dtype(DType want) const {
+  fail("tensor: expected ", dtype_name(want), " data but the tensor is ", dtype_name(dtype_));
 }
-float* Tensor::data() {
-  ATTN_CHECK(dtype_ == DType::f32, "tensor: expected float32 data but the tensor is ", dtype_name(dtype_));
-  return static_cast<float*>(raw_data());
-}
-const float* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
-uint8_t* Tensor::data_u8() {
-  ATTN_CHECK(dtype_ == DType::u8, "tensor: expected bool data but the tensor is ", dtype_name(dtype_));
-  return static_cast<uint8_t*>(raw_data());
-}
-const uint8_t* Tensor::data_u8() const { return const_cast<Tensor*>(this)->data_u8(); }
 
 float Tensor::at(std::initializer_list<int64_t> index) const {
   ATTN_CHECK(static_cast<int64_t>(index.size()) == dim(), "at: index has ", index.size(),

@@ -25,7 +25,7 @@ namespace attn {
 enum class DType : uint8_t { f32 = 0, u8 = 1 };  // u8 holds booleans (0/1) for masks
 
 const char* dtype_name(DType dtype);
-size_t dtype_size(DType dtype);
+constexpr size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 1; }
 
 // Row-major strides of an indexable shape (core/size.hpp); throws otherwise.
 Shape contiguous_strides(const Shape& shape);
@@ -81,11 +81,22 @@ class Tensor {
            strides_ == o.strides_;
   }
 
-  float* data();  // throws unless dtype is f32
-  const float* data() const;
-  uint8_t* data_u8();  // throws unless dtype is u8
-  const uint8_t* data_u8() const;
-  void* raw_data() const;
+  // Inline, with the throw in a cold out-of-line call: these sit in element loops, and
+  // with Emscripten's JS exceptions an out-of-line call that may throw costs a JS round trip.
+  void* raw_data() const {
+    if (!storage_) fail_undefined();
+    return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
+  }
+  float* data() {  // throws unless dtype is f32
+    if (dtype_ != DType::f32) fail_dtype(DType::f32);
+    return static_cast<float*>(raw_data());
+  }
+  const float* data() const { return const_cast<Tensor*>(this)->data(); }
+  uint8_t* data_u8() {  // throws unless dtype is u8
+    if (dtype_ != DType::u8) fail_dtype(DType::u8);
+    return static_cast<uint8_t*>(raw_data());
+  }
+  const uint8_t* data_u8() const { return const_cast<Tensor*>(this)->data_u8(); }
 
   // Element access by full index (slow; for tests and glue code).
   float at(std::initializer_list<int64_t> index) const;
@@ -113,6 +124,8 @@ class Tensor {
   void copy_(const Tensor& src);
 
  private:
+  [[noreturn]] static void fail_undefined();
+  [[noreturn]] void fail_dtype(DType want) const;
   int64_t wrap_dim(int64_t d, int64_t ndim, const char* what) const;
 
   std::shared_ptr<Storage> storage_;

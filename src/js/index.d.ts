@@ -210,7 +210,7 @@ export class AttentionPlayground {
   /** true for the SIMD build. */
   readonly simd: boolean;
   readonly simdArch: string;
-  /** The per-tensor byte budget (init({ maxTensorBytes }); default 1 GiB). */
+  /** The per-tensor byte budget (init({ maxTensorBytes }); default 256 MiB). */
   readonly maxTensorBytes: number;
   /**
    * Copies data in. dtype 'float32' (default) or 'bool' (nonzero = true); a Uint8Array needs an
@@ -249,7 +249,7 @@ export interface InitOptions {
   wasmUrl?: string | URL;
   /** The .wasm bytes, to skip fetching. */
   wasmBinary?: ArrayBuffer | Uint8Array;
-  /** Per-tensor byte budget, at most 2^31 (default 1 GiB): larger tensors fail with an AttentionError. */
+  /** Per-tensor byte budget, at most 2^31 (default 256 MiB): larger tensors fail with an AttentionError. */
   maxTensorBytes?: number;
   /** Seeds the engine's dropout and sampling generators (calls without their own seed draw from them). */
   seed?: number;

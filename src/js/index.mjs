@@ -618,7 +618,7 @@ export class AttentionPlayground {
  * Loads the engine (one WebAssembly instance). In Node the .wasm is read from the package folder;
  * in browsers it is fetched next to this module unless `wasmUrl` says otherwise; `wasmBinary`
  * (ArrayBuffer/Uint8Array) skips loading altogether. `maxTensorBytes`: the per-tensor byte budget
- * (default 1 GiB). `seed`: seeds the engine's dropout and sampling generators.
+ * (default 256 MiB; model files are not held to it). `seed`: seeds the engine's dropout and sampling generators.
  */
 export async function init(opts) {
   const o = checkOptions(opts, 'init', INIT_KEYS);

@@ -31,7 +31,7 @@ test(`hostile campaign (seed ${SEED}, ${CALLS} calls): only named Errors, usable
   const rnd = makeRandom(SEED);
   const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
   const chance = (p) => rnd() < p;
-  // A small budget keeps legal-but-huge sizes fast; the 1 GiB default is covered in hardening.test.mjs.
+  // A small budget keeps legal-but-huge sizes fast; the default is covered in hardening.test.mjs.
   const ap = await pkg.init({ maxTensorBytes: 8 << 20, seed: 1 });
   const other = await pkg.init();
   const foreign = other.tensor([1, 2, 3, 4], [1, 1, 4]);
