@@ -22,7 +22,7 @@ if(EMSCRIPTEN)
   # wasm: native WebAssembly exception handling (try/catch/throw instructions; Node 20,
   # Chromium 156). js: Emscripten's JS-based model, where every call that may throw
   # detours through a JS invoke_* wrapper. See README "Building by hand" for the numbers.
-  set(ATTN_WASM_EXCEPTIONS "js" CACHE STRING "Wasm only: exception model, 'wasm' (-fwasm-exceptions) or 'js' (-fexceptions)")
+  set(ATTN_WASM_EXCEPTIONS "wasm" CACHE STRING "Wasm only: exception model, 'wasm' (-fwasm-exceptions) or 'js' (-fexceptions)")
   set_property(CACHE ATTN_WASM_EXCEPTIONS PROPERTY STRINGS wasm js)
   if(ATTN_WASM_EXCEPTIONS STREQUAL "wasm")
     set(ATTN_EH_COMPILE -fwasm-exceptions)

@@ -115,31 +115,59 @@ test('every other attention rule matches PyTorch through the package', () => {
   } finally { dispose(); }
 });
 
-test('results are bit-for-bit those of the native build', (t) => {
+test('results are bit-for-bit those of the native build', () => {
+  // build/native/parity.safetensors (tests/native/parity_test.cpp, written by the native ctest): the
+  // portable native build's results for every exported function and module, with the inputs, each
+  // module's initial state_dict and each call (JSON metadata). Replayed here through the package:
+  // exact cases must match bit for bit (any NaN matches any NaN); cases through libm sin/cos/exp/
+  // log/pow (exact: false; glibc and musl may round differently) within LIBM_TOL.
+  const LIBM_TOL = 1e-6;
   const path = join(root, 'build/native/parity.safetensors');
-  if (!existsSync(path)) { t.skip('no native parity file (npm test writes it)'); return; }
-  const native = ap.loadSafetensors(new Uint8Array(readFileSync(path)));
-  const { cases, dispose } = loadCases(ap);
-  try {
-    let compared = 0;
-    for (const c of cases) {
-      if (!native[`${c.name}.out`]) continue;
-      let r;
-      if (c.meta.kind === 'sdpa') {
-        r = ap.scaledDotProductAttention(c.tensors.q, c.tensors.k, c.tensors.v, { causal: !!c.meta.is_causal });
-      } else {
-        const mha = new ap.MultiheadAttention({ embedDim: c.meta.ctor.embed_dim, numHeads: c.meta.ctor.num_heads }).loadStateDict(c.params);
-        r = mha.forward(c.tensors.q, c.tensors.k, c.tensors.v, { keyPaddingMask: c.tensors.kpm ?? null });
-        mha.dispose();
+  assert.ok(existsSync(path), `${path} is missing: run the native ctest first (npm test does)`);
+  const bytes = readFileSync(path);
+  const calls = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()).__metadata__;
+  const native = ap.loadSafetensors(new Uint8Array(bytes));
+  const unused = new Set(Object.keys(native)), made = [];
+  const take = (key) => { assert.ok(native[key], `parity file lacks ${key}`); unused.delete(key); return native[key]; };
+  const same = (got, want, what, exact) => {
+    assert.deepEqual(got.shape, want.shape, `${what} shape`);
+    const a = got.toArray(), b = want.toArray();
+    if (!exact) return assertClose(a, b, what, LIBM_TOL, LIBM_TOL);
+    const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    for (let i = 0; i < a.length; ++i) {
+      if (ua[i] !== ub[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) {
+        assert.fail(`${what}: element ${i} is ${a[i]} (0x${ua[i].toString(16)}) in wasm, ${b[i]} (0x${ub[i].toString(16)}) natively`);
       }
-      assert.deepEqual(new Uint32Array(r.output.toArray().buffer), new Uint32Array(native[`${c.name}.out`].toArray().buffer), `${c.name}.out bits`);
-      assert.deepEqual(new Uint32Array(r.weights.toArray().buffer), new Uint32Array(native[`${c.name}.weights`].toArray().buffer), `${c.name}.weights bits`);
-      r.output.dispose(); r.weights.dispose();
-      compared++;
     }
-    assert.ok(compared >= 5, `compared ${compared} cases`);
+  };
+  try {
+    for (const [name, json] of Object.entries(calls)) {
+      const call = JSON.parse(json);
+      const arg = (v) => (typeof v === 'string' && v.startsWith('$') ? take(`${name}.in.${v.slice(1)}`) : v);
+      const args = call.args.map(arg);
+      if (call.opts) args.push(Object.fromEntries(Object.entries(call.opts).map(([k, v]) => [k, arg(v)])));
+      let r;
+      if (call.module) {
+        const m = new ap[call.module](...call.ctor);
+        made.push(m);
+        const params = {};
+        for (const [key, got] of Object.entries(m.stateDict())) {
+          made.push(got);
+          params[key] = take(`${name}.p.${key}`);
+          same(got, params[key], `${name} initial ${key}`, !call.inexactInit?.includes(key));
+        }
+        r = m.loadStateDict(params).forward(...args);
+      } else {
+        r = ap[call.fn](...args);
+      }
+      made.push(r);
+      const outs = r instanceof pkg.Tensor ? { out: r } : { out: r.output, weights: r.weights };
+      for (const [k, got] of Object.entries(outs)) if (got) same(got, take(`${name}.out.${k}`), `${name}.${k}`, call.exact);
+    }
+    assert.deepEqual([...unused], [], 'every tensor of the parity file is compared');
+    assert.ok(Object.keys(calls).length >= 30, `only ${Object.keys(calls).length} parity cases`);
   } finally {
-    dispose();
+    made.forEach((x) => x.dispose());
     Object.values(native).forEach((x) => x.dispose());
   }
 });
