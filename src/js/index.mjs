@@ -146,12 +146,13 @@ class Owned {
 }
 
 const DTYPES = ['float32', 'bool'];
+const INTERNAL = Symbol('attention-playground internal');  // only this module constructs Tensors
 
 /** An n-dimensional float32 (or bool) array in wasm memory. Create with `ap.tensor(data, shape, dtype)`. */
 export class Tensor extends Owned {
   /** @internal */
-  constructor(engine, handle) {
-    if (!(engine instanceof AttentionPlayground)) throw new TypeError('Tensor: create tensors with ap.tensor(data, shape, dtype)');
+  constructor(engine, handle, token) {
+    if (token !== INTERNAL) throw new TypeError('Tensor: create tensors with ap.tensor(data, shape, dtype)');
     super(engine, handle, 'Tensor');
   }
   /** Dimensions, e.g. [2, 5, 16]. */
@@ -181,9 +182,9 @@ function readResult(engine, result) {
   let out = null;
   try {
     const o = engine._check(result.takeOutput(), 'result');
-    out = o ? new Tensor(engine, o) : null;
+    out = o ? new Tensor(engine, o, INTERNAL) : null;
     const w = engine._check(result.takeWeights(), 'result');
-    return new AttentionResult(out, w ? new Tensor(engine, w) : null);
+    return new AttentionResult(out, w ? new Tensor(engine, w, INTERNAL) : null);
   } catch (e) {
     out?.dispose();
     throw e;
@@ -248,7 +249,7 @@ class AttentionModule extends Owned {
     const sd = engine._check(this._handle.stateDict(), fn);
     const out = {};
     try {
-      for (const name of sd.keys()) out[name] = new Tensor(engine, engine._check(sd.get(name), fn));
+      for (const name of sd.keys()) out[name] = new Tensor(engine, engine._check(sd.get(name), fn), INTERNAL);
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -404,7 +405,7 @@ export class MultiheadAttention extends AttentionModule {
   selfAttention(x, opts) { return this.forward(x, x, x, opts); }
   crossAttention(x, memory, opts) { return this.forward(x, memory, memory, opts); }
   /** A copy of the per-head weights (N, H, L, S) of the latest forward, even when needWeights was false. */
-  lastWeights() { const e = this.engine; const h = e._check(this._handle.lastWeights(), 'MultiheadAttention.lastWeights'); return h ? new Tensor(e, h) : null; }
+  lastWeights() { const e = this.engine; const h = e._check(this._handle.lastWeights(), 'MultiheadAttention.lastWeights'); return h ? new Tensor(e, h, INTERNAL) : null; }
 }
 
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
@@ -464,7 +465,7 @@ export class AttentionPlayground {
   /** @internal */
   _result(fn, body) { return readResult(this, this._call(fn, body)); }
   /** @internal */
-  _tensorCall(fn, body) { return new Tensor(this, this._call(fn, body)); }
+  _tensorCall(fn, body) { return new Tensor(this, this._call(fn, body), INTERNAL); }
   /** @internal Embind handle of a Tensor argument of this engine. */
   _t(x, fn, name) {
     if (!(x instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor (create it with ap.tensor(data, shape)), got ${describe(x)}`);
@@ -517,7 +518,7 @@ export class AttentionPlayground {
       handle.delete();
       throw e;
     }
-    return new Tensor(this, handle);
+    return new Tensor(this, handle, INTERNAL);
   }
 
   /** Bytes allocated on the wasm heap right now (for leak checks). */
@@ -603,7 +604,7 @@ export class AttentionPlayground {
     }
     const out = {};
     try {
-      for (const name of sd.keys()) out[name] = new Tensor(this, this._check(sd.get(name), fn));
+      for (const name of sd.keys()) out[name] = new Tensor(this, this._check(sd.get(name), fn), INTERNAL);
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
