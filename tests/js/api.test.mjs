@@ -122,7 +122,7 @@ test('results are bit-for-bit those of the native build', () => {
   // exact cases must match bit for bit (any NaN matches any NaN); cases through libm sin/cos/exp/
   // log/pow (exact: false; glibc and musl may round differently) within LIBM_TOL.
   const LIBM_TOL = 1e-6;
-  const path = join(root, 'build/native/parity.safetensors');
+  const path = process.env.ATTN_PARITY_FILE || join(root, 'build/native/parity.safetensors');
   assert.ok(existsSync(path), `${path} is missing: run the native ctest first (npm test does)`);
   const bytes = readFileSync(path);
   const calls = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()).__metadata__;
