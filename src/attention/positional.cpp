@@ -62,8 +62,10 @@ Tensor apply_rope(const Tensor& x_in, RopeStyle style, int64_t offset, float bas
     for (int64_t i = 0; i < half; ++i) {
       const float inv_freq = static_cast<float>(1.0 / std::pow(double(base), 2.0 * i / d));
       const float angle = static_cast<float>(offset + l) * inv_freq;  // float, as torch computes t * inv_freq
-      cos_t[l * half + i] = std::cos(angle);
-      sin_t[l * half + i] = std::sin(angle);
+      // cos/sin of the float angle evaluated in double and rounded: correctly rounded in practice,
+      // so glibc and Emscripten's musl agree bit for bit (their float cosf/sinf do not).
+      cos_t[l * half + i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+      sin_t[l * half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
     }
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t l = r % L;

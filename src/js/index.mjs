@@ -448,6 +448,9 @@ export class AttentionPlayground {
         this.#broken = e.message;
         throw new AttentionError(`${fn}: internal failure in the engine (${e.message}); create a new engine with init()`);
       }
+      if (typeof WebAssembly.Exception === 'function' && e instanceof WebAssembly.Exception) {
+        throw new AttentionError(`${fn}: internal error in the engine (a C++ exception escaped its guard)`);
+      }
       if (e instanceof Error) throw e;
       throw new AttentionError(`${fn}: the engine failed (${typeof e === 'number' ? 'out of memory or an internal exception' : describe(e)})`);
     }
