@@ -19,35 +19,33 @@ inline Batch gelu_tanh_b(const Batch& x) {
 }
 }  // namespace
 
-void f32_relu(size_t n, const float* x, float* y) { map_unary(n, x, y, relu_b); }
-void f32_sigmoid(size_t n, const float* x, float* y) { map_unary(n, x, y, sigmoid_b); }
-void f32_tanh(size_t n, const float* x, float* y) {
+void f32_relu(size_t n, const float* x, float* y) noexcept { map_unary(n, x, y, relu_b); }
+void f32_sigmoid(size_t n, const float* x, float* y) noexcept { map_unary(n, x, y, sigmoid_b); }
+void f32_tanh(size_t n, const float* x, float* y) noexcept {
   map_unary(n, x, y, [](const Batch& v) { return xsimd::tanh(v); });
 }
-void f32_exp(size_t n, const float* x, float* y) {
+void f32_exp(size_t n, const float* x, float* y) noexcept {
   map_unary(n, x, y, [](const Batch& v) { return exp_batch(v); });
 }
-void f32_gelu_erf(size_t n, const float* x, float* y) { map_unary(n, x, y, gelu_erf_b); }
-void f32_gelu_tanh(size_t n, const float* x, float* y) { map_unary(n, x, y, gelu_tanh_b); }
+void f32_gelu_erf(size_t n, const float* x, float* y) noexcept { map_unary(n, x, y, gelu_erf_b); }
+void f32_gelu_tanh(size_t n, const float* x, float* y) noexcept { map_unary(n, x, y, gelu_tanh_b); }
 
-UnaryKernel unary_kernel(Unary op) {
+UnaryKernel unary_kernel(Unary op) noexcept {
   switch (op) {
-#define ATTN_UNARY_CASE(name, torch_name) \
-  case Unary::name:                       \
+#define ATTN_UNARY_KERNEL(name, torch_name) \
+  case Unary::name:                         \
     return f32_##name;
-    ATTN_UNARY_KERNELS(ATTN_UNARY_CASE)
-#undef ATTN_UNARY_CASE
+#include "kernels/registry.inc"
   }
   return nullptr;
 }
 
-const char* unary_name(Unary op) {
+const char* unary_name(Unary op) noexcept {
   switch (op) {
-#define ATTN_UNARY_NAME(name, torch_name) \
-  case Unary::name:                       \
+#define ATTN_UNARY_KERNEL(name, torch_name) \
+  case Unary::name:                         \
     return #name;
-    ATTN_UNARY_KERNELS(ATTN_UNARY_NAME)
-#undef ATTN_UNARY_NAME
+#include "kernels/registry.inc"
   }
   return "?";
 }

@@ -4,7 +4,7 @@
 
 namespace attn::kernels {
 
-float f32_additive_score(size_t n, const float* q, const float* k, const float* v) {
+float f32_additive_score(size_t n, const float* q, const float* k, const float* v) noexcept {
   Batch acc(0.0f);
   size_t i = 0;
   for (; i + kW <= n; i += kW) {

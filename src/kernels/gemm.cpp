@@ -1,7 +1,7 @@
 #include "kernels/gemm.hpp"
 
 #include <algorithm>
-#include <vector>
+#include <cstdlib>
 
 #include "kernels/simd.hpp"
 
@@ -14,17 +14,27 @@ constexpr size_t kKC = 256;     // depth of a packed panel
 constexpr size_t kMC = 128;     // rows of A packed at once (kMC*kKC floats ~ 128 KB, fits L2)
 constexpr size_t kNC = 1024;    // cols of B packed at once
 
-struct AlignedBuffer {
-  std::vector<float, xsimd::aligned_allocator<float, 64>> data;
-  float* get(size_t n) {
-    if (data.size() < n) data.resize(n);
-    return data.data();
+// Pack scratch that grows to the largest panel seen (at most kNC*kKC floats) and never
+// throws: if the allocation fails, get() returns null and f32_gemm falls back to the
+// scalar twin, so the kernel can be noexcept.
+struct PackBuffer {
+  float* data = nullptr;
+  size_t capacity = 0;
+  ~PackBuffer() { std::free(data); }
+  float* get(size_t n) noexcept {
+    if (n > capacity) {
+      std::free(data);
+      const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;  // aligned_alloc wants a multiple of the alignment
+      data = static_cast<float*>(std::aligned_alloc(64, bytes));
+      capacity = data ? n : 0;
+    }
+    return data;
   }
 };
 
 // Packs op(A)[i0:i0+mc, p0:p0+kc] into strips of kMR rows: strip s holds, for each k, kMR values.
 // Rows past mc are zero so the micro-kernel never branches on edges.
-void pack_a(bool trans, const float* A, size_t lda, size_t i0, size_t mc, size_t p0, size_t kc, float* out) {
+void pack_a(bool trans, const float* A, size_t lda, size_t i0, size_t mc, size_t p0, size_t kc, float* out) noexcept {
   for (size_t i = 0; i < mc; i += kMR) {
     const size_t rows = std::min(kMR, mc - i);
     for (size_t k = 0; k < kc; ++k) {
@@ -41,7 +51,7 @@ void pack_a(bool trans, const float* A, size_t lda, size_t i0, size_t mc, size_t
 }
 
 // Packs op(B)[p0:p0+kc, j0:j0+nc] into strips of kNR columns.
-void pack_b(bool trans, const float* B, size_t ldb, size_t p0, size_t kc, size_t j0, size_t nc, float* out) {
+void pack_b(bool trans, const float* B, size_t ldb, size_t p0, size_t kc, size_t j0, size_t nc, float* out) noexcept {
   for (size_t j = 0; j < nc; j += kNR) {
     const size_t cols = std::min(kNR, nc - j);
     for (size_t k = 0; k < kc; ++k) {
@@ -66,7 +76,7 @@ void pack_b(bool trans, const float* B, size_t ldb, size_t p0, size_t kc, size_t
 
 // C[0:rows, 0:cols] += alpha * (packed A strip) * (packed B strip), kc deep.
 void micro_kernel(size_t kc, const float* a, const float* b, float alpha, float* C, size_t ldc, size_t rows,
-                  size_t cols) {
+                  size_t cols) noexcept {
   Batch c00(0.0f), c01(0.0f), c10(0.0f), c11(0.0f), c20(0.0f), c21(0.0f), c30(0.0f), c31(0.0f);
   for (size_t k = 0; k < kc; ++k) {
     const Batch b0 = Batch::load_aligned(b), b1 = Batch::load_aligned(b + kW);
@@ -101,7 +111,7 @@ void micro_kernel(size_t kc, const float* a, const float* b, float alpha, float*
     for (size_t c = 0; c < cols; ++c) C[r * ldc + c] += tile[r][c];
 }
 
-void scale_c(size_t M, size_t N, float beta, float* C, size_t ldc) {
+void scale_c(size_t M, size_t N, float beta, float* C, size_t ldc) noexcept {
   if (beta == 1.0f) return;
   for (size_t i = 0; i < M; ++i) {
     float* row = C + i * ldc;
@@ -116,17 +126,21 @@ void scale_c(size_t M, size_t N, float beta, float* C, size_t ldc) {
 }  // namespace
 
 void f32_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A, size_t lda,
-              const float* B, size_t ldb, float beta, float* C, size_t ldc) {
+              const float* B, size_t ldb, float beta, float* C, size_t ldc) noexcept {
   if (M == 0 || N == 0) return;
   scale_c(M, N, beta, C, ldc);
   if (K == 0 || alpha == 0.0f) return;
 
-  thread_local AlignedBuffer a_buf, b_buf;
+  thread_local PackBuffer a_buf, b_buf;
   const size_t nc_max = std::min(kNC, (N + kNR - 1) / kNR * kNR);
   const size_t kc_max = std::min(kKC, K);
   const size_t mc_max = std::min(kMC, (M + kMR - 1) / kMR * kMR);
   float* pa = a_buf.get(mc_max * kc_max);
   float* pb = b_buf.get(nc_max * kc_max);
+  if (!pa || !pb) {  // out of memory for at most ~1 MB of scratch: slow but correct (C is already scaled)
+    f32_gemm__scalar(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, 1.0f, C, ldc);
+    return;
+  }
 
   for (size_t j0 = 0; j0 < N; j0 += kNC) {
     const size_t nc = std::min(kNC, N - j0);
@@ -150,7 +164,7 @@ void f32_gemm(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float al
 
 void f32_gemm_batched(size_t batch, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
                       const float* A, size_t lda, size_t stride_a, const float* B, size_t ldb, size_t stride_b,
-                      float beta, float* C, size_t ldc, size_t stride_c) {
+                      float beta, float* C, size_t ldc, size_t stride_c) noexcept {
   for (size_t i = 0; i < batch; ++i) {
     f32_gemm(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta, C + i * stride_c,
              ldc);

@@ -4,12 +4,13 @@
 
 namespace attn::kernels {
 
-void f32_gemm__scalar(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A,
-                      size_t lda, const float* B, size_t ldb, float beta, float* C, size_t ldc) {
+void f32_gemm__scalar(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha, const float* A, size_t lda,
+                      const float* B, size_t ldb, float beta, float* C, size_t ldc) noexcept {
+  const size_t depth = alpha == 0.0f ? 0 : K;  // alpha == 0 reads neither A nor B, as in reference BLAS
   for (size_t i = 0; i < M; ++i) {
     for (size_t j = 0; j < N; ++j) {
       double acc = 0.0;
-      for (size_t k = 0; k < K; ++k) {
+      for (size_t k = 0; k < depth; ++k) {
         const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
         const float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
         acc += double(a) * b;
@@ -21,8 +22,8 @@ void f32_gemm__scalar(bool trans_a, bool trans_b, size_t M, size_t N, size_t K, 
 }
 
 void f32_gemm_batched__scalar(size_t batch, bool trans_a, bool trans_b, size_t M, size_t N, size_t K, float alpha,
-                              const float* A, size_t lda, size_t stride_a, const float* B, size_t ldb,
-                              size_t stride_b, float beta, float* C, size_t ldc, size_t stride_c) {
+                              const float* A, size_t lda, size_t stride_a, const float* B, size_t ldb, size_t stride_b,
+                              float beta, float* C, size_t ldc, size_t stride_c) noexcept {
   for (size_t i = 0; i < batch; ++i) {
     f32_gemm__scalar(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb, beta,
                      C + i * stride_c, ldc);

@@ -9,7 +9,8 @@ namespace attn::kernels {
 
 namespace {
 // y = (x - shift) * scale * gamma + beta, batch-wise.
-void affine(size_t n, const float* x, float shift, float scale, const float* gamma, const float* beta, float* y) {
+void affine(size_t n, const float* x, float shift, float scale, const float* gamma, const float* beta,
+            float* y) noexcept {
   const Batch vs(shift), vk(scale);
   size_t i = 0;
   auto body = [&](const Batch& xv, const Batch& g, const Batch& b) { return (xv - vs) * vk * g + b; };
@@ -28,7 +29,7 @@ void affine(size_t n, const float* x, float shift, float scale, const float* gam
 }  // namespace
 
 void f32_layernorm(size_t n, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                   float* mean_out, float* rstd_out) {
+                   float* mean_out, float* rstd_out) noexcept {
   if (n == 0) return;
   const float mean = f32_sum(n, x) / static_cast<float>(n);
   // Two-pass variance: sum((x - mean)^2), more accurate than E[x^2] - mean^2.
@@ -50,7 +51,7 @@ void f32_layernorm(size_t n, const float* x, const float* gamma, const float* be
   if (rstd_out) *rstd_out = rstd;
 }
 
-void f32_rmsnorm(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) {
+void f32_rmsnorm(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) noexcept {
   if (n == 0) return;
   const float ms = f32_dot(n, x, x) / static_cast<float>(n);
   const float rstd = 1.0f / std::sqrt(ms + eps);

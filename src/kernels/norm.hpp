@@ -3,6 +3,7 @@
 //   rmsnorm:   y = x / sqrt(mean(x^2) + eps) * gamma              (as torch.nn.RMSNorm / LLaMA)
 // gamma and beta may be null (elementwise_affine=False). mean_out / rstd_out,
 // when not null, receive the row statistics the backward pass needs.
+// In place (x == y) is allowed. n == 0 does nothing.
 #pragma once
 
 #include <cstddef>
@@ -10,10 +11,10 @@
 namespace attn::kernels {
 
 void f32_layernorm(size_t n, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                   float* mean_out, float* rstd_out);
+                   float* mean_out, float* rstd_out) noexcept;
 void f32_layernorm__scalar(size_t n, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                           float* mean_out, float* rstd_out);
-void f32_rmsnorm(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out);
-void f32_rmsnorm__scalar(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out);
+                           float* mean_out, float* rstd_out) noexcept;
+void f32_rmsnorm(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) noexcept;
+void f32_rmsnorm__scalar(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) noexcept;
 
 }  // namespace attn::kernels

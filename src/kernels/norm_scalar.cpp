@@ -6,7 +6,7 @@
 namespace attn::kernels {
 
 void f32_layernorm__scalar(size_t n, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                           float* mean_out, float* rstd_out) {
+                           float* mean_out, float* rstd_out) noexcept {
   if (n == 0) return;
   double sum = 0.0;
   for (size_t i = 0; i < n; ++i) sum += x[i];
@@ -21,7 +21,7 @@ void f32_layernorm__scalar(size_t n, const float* x, const float* gamma, const f
   if (rstd_out) *rstd_out = rstd;
 }
 
-void f32_rmsnorm__scalar(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) {
+void f32_rmsnorm__scalar(size_t n, const float* x, const float* gamma, float eps, float* y, float* rstd_out) noexcept {
   if (n == 0) return;
   double sq = 0.0;
   for (size_t i = 0; i < n; ++i) sq += x[i] * double(x[i]);

@@ -7,7 +7,7 @@
 
 namespace attn::kernels {
 
-float f32_sum(size_t n, const float* x) {
+float f32_sum(size_t n, const float* x) noexcept {
   // Four independent accumulators hide the add latency.
   Batch a0(0.0f), a1(0.0f), a2(0.0f), a3(0.0f);
   size_t i = 0;
@@ -22,9 +22,9 @@ float f32_sum(size_t n, const float* x) {
   return hsum((a0 + a1) + (a2 + a3));
 }
 
-float f32_mean(size_t n, const float* x) { return n ? f32_sum(n, x) / static_cast<float>(n) : NAN; }
+float f32_mean(size_t n, const float* x) noexcept { return n ? f32_sum(n, x) / static_cast<float>(n) : NAN; }
 
-float f32_dot(size_t n, const float* a, const float* b) {
+float f32_dot(size_t n, const float* a, const float* b) noexcept {
   Batch a0(0.0f), a1(0.0f);
   size_t i = 0;
   for (; i + 2 * kW <= n; i += 2 * kW) {
@@ -36,7 +36,7 @@ float f32_dot(size_t n, const float* a, const float* b) {
   return hsum(a0 + a1);
 }
 
-float f32_max(size_t n, const float* x) {
+float f32_max(size_t n, const float* x) noexcept {
   Batch m(-std::numeric_limits<float>::infinity());
   auto nan_seen = Batch(0.0f) != Batch(0.0f);  // all false
   size_t i = 0;
@@ -54,7 +54,7 @@ float f32_max(size_t n, const float* x) {
   return hmax(m);
 }
 
-size_t f32_argmax(size_t n, const float* x) {
+size_t f32_argmax(size_t n, const float* x) noexcept {
   // Find the max value with SIMD, then the first index holding it.
   if (n == 0) return 0;
   float m = f32_max(n, x);

@@ -20,13 +20,13 @@ constexpr size_t kW = Batch::size;
 // Loads n < kW floats, filling the rest with `fill`; the tail of a row then goes
 // through the same batch arithmetic as its body, so every element of a row is
 // computed the same way wherever it sits.
-inline Batch load_partial(const float* p, size_t n, float fill = 0.0f) {
+inline Batch load_partial(const float* p, size_t n, float fill = 0.0f) noexcept {
   alignas(64) float buf[kW];
   for (size_t i = 0; i < kW; ++i) buf[i] = i < n ? p[i] : fill;
   return Batch::load_aligned(buf);
 }
 
-inline void store_partial(float* p, size_t n, const Batch& v) {
+inline void store_partial(float* p, size_t n, const Batch& v) noexcept {
   alignas(64) float buf[kW];
   v.store_aligned(buf);
   std::memcpy(p, buf, n * sizeof(float));
@@ -35,7 +35,7 @@ inline void store_partial(float* p, size_t n, const Batch& v) {
 // Horizontal sum in one fixed order, (v0 + v1) + (v2 + v3) for 4 lanes (pairwise for more).
 // Not xsimd::hadd: its order differs between SSE2 and SSE3+, which would make the
 // native (SSE2) and wasm (SSE4.1) builds differ in the last bit.
-inline float hsum(const Batch& v) {
+inline float hsum(const Batch& v) noexcept {
   alignas(64) float buf[kW];
   v.store_aligned(buf);
   for (size_t width = kW; width > 1; width /= 2)
@@ -44,7 +44,7 @@ inline float hsum(const Batch& v) {
 }
 
 // Horizontal max; xsimd 8.1 has no reduce_max. NaN lanes are skipped.
-inline float hmax(const Batch& v) {
+inline float hmax(const Batch& v) noexcept {
   alignas(64) float buf[kW];
   v.store_aligned(buf);
   float m = buf[0];
@@ -60,7 +60,7 @@ inline float hmax(const Batch& v) {
 // from integer bit operations on its float encoding.
 // Special values: exp(-inf) = 0 (exactly, as masked softmax needs), exp(+inf) = inf,
 // NaN -> NaN; results below FLT_MIN flush to 0 and above ~3.0e38 saturate to inf.
-inline Batch exp_batch(const Batch& x) {
+inline Batch exp_batch(const Batch& x) noexcept {
   using IBatch = xsimd::batch<int32_t, Arch>;
   const Batch hi(88.3762626647949f), lo(-87.3365447505531f);
   const Batch magic(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer held in the low mantissa bits
@@ -86,7 +86,7 @@ inline Batch exp_batch(const Batch& x) {
 
 // y[i] = op(x[i]) for a batch-wise op; in place (x == y) is allowed.
 template <class Op>
-inline void map_unary(size_t n, const float* x, float* y, Op op) {
+inline void map_unary(size_t n, const float* x, float* y, Op op) noexcept {
   size_t i = 0;
   for (; i + kW <= n; i += kW) op(Batch::load_unaligned(x + i)).store_unaligned(y + i);
   if (i < n) store_partial(y + i, n - i, op(load_partial(x + i, n - i)));

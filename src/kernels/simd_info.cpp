@@ -4,7 +4,7 @@
 
 namespace attn::kernels {
 
-size_t simd_width() { return kW; }
-const char* simd_arch_name() { return Arch::name(); }
+size_t simd_width() noexcept { return kW; }
+const char* simd_arch_name() noexcept { return Arch::name(); }
 
 }  // namespace attn::kernels

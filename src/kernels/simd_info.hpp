@@ -6,7 +6,7 @@
 
 namespace attn::kernels {
 
-size_t simd_width();
-const char* simd_arch_name();
+size_t simd_width() noexcept;
+const char* simd_arch_name() noexcept;
 
 }  // namespace attn::kernels

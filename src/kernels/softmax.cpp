@@ -10,14 +10,15 @@ namespace attn::kernels {
 namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-inline Batch load_keep(const uint8_t* keep, size_t n) {
+inline Batch load_keep(const uint8_t* keep, size_t n) noexcept {
   alignas(64) float buf[kW];
   for (size_t j = 0; j < kW; ++j) buf[j] = j < n && keep[j] ? 1.0f : 0.0f;
   return Batch::load_aligned(buf);
 }
 
 // Pass 1: y = masked, scaled x; returns max(y) (NaN-skipping; NaNs still poison the sum later).
-float masked_scores(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y) {
+float masked_scores(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
+                    float* y) noexcept {
   const Batch s(scale), ninf(kNegInf);
   Batch vmax(kNegInf);
   size_t i = 0;
@@ -40,7 +41,7 @@ float masked_scores(size_t n, const float* x, float scale, const float* add_mask
 }
 
 // Pass 2: y = exp(y - m), returns sum(y).
-float exp_shift_sum(size_t n, float m, float* y) {
+float exp_shift_sum(size_t n, float m, float* y) noexcept {
   const Batch vm(m);
   Batch acc(0.0f);
   size_t i = 0;
@@ -59,7 +60,7 @@ float exp_shift_sum(size_t n, float m, float* y) {
 }
 }  // namespace
 
-void f32_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y) {
+void f32_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y) noexcept {
   if (n == 0) return;
   float m = masked_scores(n, x, scale, add_mask, keep, y);
   float inv = 1.0f / exp_shift_sum(n, m, y);
@@ -67,7 +68,8 @@ void f32_softmax(size_t n, const float* x, float scale, const float* add_mask, c
   map_unary(n, y, y, [&](const Batch& v) { return v * vinv; });
 }
 
-void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y) {
+void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
+                     float* y) noexcept {
   if (n == 0) return;
   float m = masked_scores(n, x, scale, add_mask, keep, y);
   // Sum exp(z - m) without overwriting y: a batch at a time through a scratch register.

@@ -13,12 +13,13 @@
 
 namespace attn::kernels {
 
-void f32_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y);
+void f32_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y) noexcept;
 void f32_softmax__scalar(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
-                         float* y);
+                         float* y) noexcept;
 // y = z - max z - log(sum exp(z - max z)), same masking as f32_softmax.
-void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep, float* y);
+void f32_log_softmax(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
+                     float* y) noexcept;
 void f32_log_softmax__scalar(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
-                             float* y);
+                             float* y) noexcept;
 
 }  // namespace attn::kernels

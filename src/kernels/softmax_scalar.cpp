@@ -8,7 +8,7 @@ namespace attn::kernels {
 
 namespace {
 float masked_scores_scalar(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
-                           float* y) {
+                           float* y) noexcept {
   float m = -std::numeric_limits<float>::infinity();
   for (size_t i = 0; i < n; ++i) {
     float z = x[i] * scale;
@@ -22,7 +22,7 @@ float masked_scores_scalar(size_t n, const float* x, float scale, const float* a
 }  // namespace
 
 void f32_softmax__scalar(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
-                         float* y) {
+                         float* y) noexcept {
   if (n == 0) return;
   float m = masked_scores_scalar(n, x, scale, add_mask, keep, y);
   float sum = 0.0f;
@@ -34,7 +34,7 @@ void f32_softmax__scalar(size_t n, const float* x, float scale, const float* add
 }
 
 void f32_log_softmax__scalar(size_t n, const float* x, float scale, const float* add_mask, const uint8_t* keep,
-                             float* y) {
+                             float* y) noexcept {
   if (n == 0) return;
   float m = masked_scores_scalar(n, x, scale, add_mask, keep, y);
   float sum = 0.0f;

@@ -8,7 +8,7 @@ namespace {
 constexpr size_t kTile = 4;
 
 // 4x4 block transpose in registers with two rounds of zip (interleave).
-inline void transpose4x4(const float* s, size_t ld_s, float* d, size_t ld_d) {
+inline void transpose4x4(const float* s, size_t ld_s, float* d, size_t ld_d) noexcept {
   using B4 = xsimd::batch<float, Arch>;
   B4 r0 = B4::load_unaligned(s), r1 = B4::load_unaligned(s + ld_s);
   B4 r2 = B4::load_unaligned(s + 2 * ld_s), r3 = B4::load_unaligned(s + 3 * ld_s);
@@ -21,7 +21,7 @@ inline void transpose4x4(const float* s, size_t ld_s, float* d, size_t ld_d) {
 }
 }  // namespace
 
-void f32_transpose(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst, size_t ld_dst) {
+void f32_transpose(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst, size_t ld_dst) noexcept {
   if constexpr (kW != 4) {
     // The zip-based block is written for 4 lanes (SSE / SIMD128); wider arches use the plain loop.
     f32_transpose__scalar(rows, cols, src, ld_src, dst, ld_dst);

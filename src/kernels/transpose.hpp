@@ -6,7 +6,8 @@
 
 namespace attn::kernels {
 
-void f32_transpose(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst, size_t ld_dst);
-void f32_transpose__scalar(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst, size_t ld_dst);
+void f32_transpose(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst, size_t ld_dst) noexcept;
+void f32_transpose__scalar(size_t rows, size_t cols, const float* src, size_t ld_src, float* dst,
+                           size_t ld_dst) noexcept;
 
 }  // namespace attn::kernels

@@ -13,6 +13,7 @@
 #include "attention/squeeze_excitation.hpp"
 #include "io/safetensors.hpp"
 #include "testing.hpp"
+#include "torch_fixtures.hpp"
 
 namespace attn::testing {
 namespace {
@@ -212,21 +213,93 @@ TEST(AttentionBehaviour, DropoutOnlyInTrainingAndUnbiased) {
   EXPECT_NEAR(sum_train / sum_eval, 1.0, 0.1) << "kept weights are scaled by 1/(1-p)";
 }
 
+// torch.nn.MultiheadAttention (batch_first, no masks) written out in double from m's parameters:
+// output (N, L, E) and head-averaged weights (N, L, S) of queries x attending to memory.
+struct MhaReference {
+  std::vector<double> output, weights;
+};
+MhaReference mha_reference(const MultiheadAttention& m, const Tensor& x_in, const Tensor& memory_in) {
+  const Tensor x = x_in.contiguous(), mem = memory_in.contiguous();
+  const int64_t N = x.size(0), L = x.size(1), S = mem.size(1), E = x.size(2), H = m.options().num_heads;
+  const int64_t hd = E / H;
+  // Row r of in_proj_weight: query features for r < E, key for E <= r < 2E, value above.
+  auto project = [&](const float* v, int64_t r) {
+    double s = m.in_proj_bias.data()[r];
+    for (int64_t i = 0; i < E; ++i) s += double(m.in_proj_weight.data()[r * E + i]) * v[i];
+    return s;
+  };
+  MhaReference ref{std::vector<double>(N * L * E), std::vector<double>(N * L * S)};
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t l = 0; l < L; ++l) {
+      const float* q = x.data() + (n * L + l) * E;
+      std::vector<double> heads(E);
+      for (int64_t h = 0; h < H; ++h) {
+        std::vector<double> w(S);
+        double top = -INFINITY, total = 0;
+        for (int64_t s = 0; s < S; ++s) {
+          for (int64_t d = 0; d < hd; ++d)
+            w[s] += project(q, h * hd + d) * project(mem.data() + (n * S + s) * E, E + h * hd + d);
+          w[s] /= std::sqrt(double(hd));
+          top = std::max(top, w[s]);
+        }
+        for (double& v : w) total += v = std::exp(v - top);
+        for (int64_t s = 0; s < S; ++s) {
+          w[s] /= total;
+          ref.weights[(n * L + l) * S + s] += w[s] / H;
+          for (int64_t d = 0; d < hd; ++d)
+            heads[h * hd + d] += w[s] * project(mem.data() + (n * S + s) * E, 2 * E + h * hd + d);
+        }
+      }
+      for (int64_t e = 0; e < E; ++e) {
+        double o = m.out_proj_bias.data()[e];
+        for (int64_t i = 0; i < E; ++i) o += double(m.out_proj_weight.data()[e * E + i]) * heads[i];
+        ref.output[(n * L + l) * E + e] = o;
+      }
+    }
+  return ref;
+}
+
 TEST(AttentionBehaviour, SelfAndCrossAttentionConveniences) {
+  // self_attention(x) against PyTorch's nn.MultiheadAttention(x, x, x) with a causal mask (the
+  // mha_self_causal fixture), given as attn_mask and as is_causal alone.
+  int fixtures = 0;
+  for (const TorchCase& c : torch_cases("mha")) {
+    if (c.name != "mha_self_causal") continue;
+    ++fixtures;
+    MultiheadAttentionOptions so;
+    so.embed_dim = c.meta["ctor"]["embed_dim"];
+    so.num_heads = c.meta["ctor"]["num_heads"];
+    so.batch_first = true;
+    MultiheadAttention sm(so);
+    sm.load_state_dict(c.params());
+    MhaForwardOptions masked, causal;
+    masked.attn_mask = c.get("attn_mask");
+    causal.is_causal = true;
+    for (const MhaForwardOptions& f : {masked, causal}) {
+      AttentionResult r = sm.self_attention(c.get("q"), f);
+      EXPECT_TRUE(all_close(r.output, c.get("out"), kTorchAtol, kTorchRtol)) << "is_causal " << f.is_causal;
+      EXPECT_TRUE(all_close(r.weights, c.get("weights"), kTorchAtol, kTorchRtol)) << "is_causal " << f.is_causal;
+    }
+  }
+  EXPECT_EQ(fixtures, 1) << "the mha_self_causal fixture";
+  // cross_attention(x, memory) against the formula in double, with nonzero biases.
   MultiheadAttentionOptions mo;
   mo.embed_dim = 8;
   mo.num_heads = 2;
   mo.batch_first = true;
   MultiheadAttention m(mo);
+  Rng rng(5);
+  m.in_proj_bias = randn({24}, rng);
+  m.out_proj_bias = randn({8}, rng);
   Qkv x = make_qkv({2, 5, 8}, {2, 3, 8}, {2, 3, 8});
-  EXPECT_EQ(m.self_attention(x.q).output.to_vector(), m.forward(x.q, x.q, x.q).output.to_vector());
   AttentionResult c = m.cross_attention(x.q, x.k);
+  const MhaReference expected = mha_reference(m, x.q, x.k);
   EXPECT_EQ(c.output.shape(), (Shape{2, 5, 8}));
   EXPECT_EQ(c.weights.shape(), (Shape{2, 5, 3}));
-  MhaForwardOptions f;
-  f.is_causal = true;
-  AttentionResult r = m.self_attention(x.q, f);
-  EXPECT_EQ(r.weights.at({0, 0, 1}), 0.0f) << "is_causal without attn_mask masks the future";
+  EXPECT_TRUE(all_close(c.output.contiguous().data(), expected.output.data(), expected.output.size(), kTorchAtol,
+                        kTorchRtol));
+  EXPECT_TRUE(all_close(c.weights.contiguous().data(), expected.weights.data(), expected.weights.size(), kTorchAtol,
+                        kTorchRtol));
 }
 
 TEST(AttentionBehaviour, EntropyBounds) {
@@ -289,8 +362,22 @@ TEST(Positional, LearnedEmbeddingAddsRowsAtTheOffset) {
 }
 
 TEST(Positional, SinusoidalAddsTheTableAndRopePreservesNorms) {
-  Tensor x = Tensor::zeros({1, 4, 6});
-  EXPECT_TRUE(all_close(add_sinusoidal(x, 2), sinusoidal_table(6, 6).slice(0, 2, 6).unsqueeze(0), 0, 0));
+  // x + PE[offset + l] against the formula in double: PE[pos, 2i] = sin(pos / 10000^(2i/d)),
+  // PE[pos, 2i+1] = cos(same). Float rounds twice (PE, then the sum): within 1e-6 for |x + PE| <= 5.
+  constexpr double kTwoRoundingsAtol = 1e-6;
+  Rng pe_rng(4);
+  for (int64_t d : {6, 5})
+    for (int64_t offset : {0, 2, 37}) {
+      Tensor x = randn({2, 4, d}, pe_rng);
+      std::vector<double> expected(x.numel());
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        const int64_t pos = offset + i / d % 4, col = i % d;
+        const double angle = pos / std::pow(10000.0, double(col - col % 2) / d);
+        expected[i] = x.data()[i] + (col % 2 ? std::cos(angle) : std::sin(angle));
+      }
+      EXPECT_TRUE(all_close(add_sinusoidal(x, offset).data(), expected.data(), expected.size(), kTwoRoundingsAtol, 0))
+          << "d=" << d << " offset=" << offset;
+    }
   Rng rng(3);
   Tensor v = randn({2, 5, 8}, rng);
   for (RopeStyle s : {RopeStyle::interleaved, RopeStyle::half_split}) {

@@ -16,4 +16,7 @@ std::vector<size_t> sizes_around_width(bool with_zero) {
 
 std::string fixture_path(const std::string& name) { return std::string(ATTN_FIXTURE_DIR) + "/" + name; }
 
+// ATTN_FIXTURE_DIR is <source>/tests/fixtures.
+std::string source_path(const std::string& relative) { return std::string(ATTN_FIXTURE_DIR) + "/../../" + relative; }
+
 }  // namespace attn::testing

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -13,64 +14,77 @@
 
 namespace attn::testing {
 
-// Named tolerances. SIMD vs scalar twin: differences come only from summation
-// order and from xsimd's exp/tanh/erf (<= 2 ulp) versus libm.
-constexpr float kElementwiseRtol = 2e-6f;   // one transcendental per element
-constexpr float kElementwiseAtol = 1e-7f;
-constexpr float kReductionRtol = 1e-5f;     // sums of up to ~1000 terms
-constexpr float kTorchRtol = 1e-5f;         // against PyTorch fixtures
+// Tolerances against PyTorch fixtures. The kernels' own tolerances, one per
+// kernel, are in kernels_test.cpp.
+constexpr float kTorchRtol = 1e-5f;
 constexpr float kTorchAtol = 1e-5f;
 
+// Worst elements of a comparison. The relative error of an element is its absolute
+// error over |expected| (or over the caller's scale, see compare()).
 struct Closeness {
-  double max_abs = 0, max_rel = 0;
-  size_t worst = 0;
+  double max_abs = 0, max_rel = 0, max_of_bound = 0;  // max_of_bound: worst error / its bound (1 = at the bound)
+  size_t worst_abs = 0, worst_rel = 0;
   size_t bad = 0;
   size_t first_bad = 0;
 };
 
-// |a - b| <= atol + rtol * |b| per element; NaN must match NaN and infinities must match exactly.
-inline Closeness compare(const float* a, const float* b, size_t n, float atol, float rtol) {
+// Per element: |actual - expected| <= atol + rtol * scale, where scale is |expected|, or
+// scale[i] when given (a reduction's error is proportional to sum |terms|, not to
+// |result|). Expected values may be double (an exact-ish reference): infinities and
+// NaN are compared after rounding them to float, so a reference above FLT_MAX expects
+// inf. NaN must match NaN and infinities must match exactly.
+template <class T>
+Closeness compare(const float* actual, const T* expected, size_t n, double atol, double rtol,
+                  const double* scale = nullptr) {
   Closeness c;
   for (size_t i = 0; i < n; ++i) {
+    const float a = actual[i], e = static_cast<float>(expected[i]);
     bool ok;
-    double d = 0;
-    if (std::isnan(b[i]) || std::isnan(a[i])) {
-      ok = std::isnan(a[i]) && std::isnan(b[i]);
-    } else if (std::isinf(b[i]) || std::isinf(a[i])) {
-      ok = a[i] == b[i];
+    if (std::isnan(a) || std::isnan(e)) {
+      ok = std::isnan(a) && std::isnan(e);
+    } else if (std::isinf(a) || std::isinf(e)) {
+      ok = a == e;
     } else {
-      d = std::fabs(double(a[i]) - b[i]);
-      ok = d <= atol + rtol * std::fabs(b[i]);
-      double rel = d / std::max(1e-30, std::fabs(double(b[i])));
+      const double d = std::fabs(double(a) - double(expected[i]));
+      const double s = scale ? scale[i] : std::fabs(double(expected[i]));
+      const double bound = atol + rtol * s;
+      ok = d <= bound;
+      const double rel = d / std::max(1e-30, s);
       if (d > c.max_abs) {
         c.max_abs = d;
-        c.worst = i;
+        c.worst_abs = i;
       }
-      c.max_rel = std::max(c.max_rel, rel);
+      if (rel > c.max_rel) {
+        c.max_rel = rel;
+        c.worst_rel = i;
+      }
+      c.max_of_bound = std::max(c.max_of_bound, bound > 0 ? d / bound : d > 0 ? INFINITY : 0.0);
     }
     if (!ok && c.bad++ == 0) c.first_bad = i;
   }
   return c;
 }
 
-inline ::testing::AssertionResult all_close(const float* actual, const float* expected, size_t n, float atol,
-                                            float rtol) {
-  Closeness c = compare(actual, expected, n, atol, rtol);
+template <class T>
+::testing::AssertionResult all_close(const float* actual, const T* expected, size_t n, double atol, double rtol,
+                                     const double* scale = nullptr) {
+  Closeness c = compare(actual, expected, n, atol, rtol, scale);
   if (c.bad == 0) return ::testing::AssertionSuccess() << "max abs " << c.max_abs << ", max rel " << c.max_rel;
-  return ::testing::AssertionFailure() << c.bad << " of " << n << " elements differ (atol " << atol << ", rtol "
-                                       << rtol << "); first at " << c.first_bad << ": " << actual[c.first_bad]
-                                       << " vs expected " << expected[c.first_bad] << "; max abs err " << c.max_abs
-                                       << " at " << c.worst << ", max rel err " << c.max_rel;
+  return ::testing::AssertionFailure() << c.bad << " of " << n << " elements differ (atol " << atol << ", rtol " << rtol
+                                       << (scale ? " of the given scale" : "") << "); first at " << c.first_bad << ": "
+                                       << actual[c.first_bad] << " vs expected " << expected[c.first_bad]
+                                       << "; max abs err " << c.max_abs << " at " << c.worst_abs << ", max rel err "
+                                       << c.max_rel << " at " << c.worst_rel;
 }
 
 inline ::testing::AssertionResult all_close(const std::vector<float>& actual, const std::vector<float>& expected,
-                                            float atol, float rtol) {
+                                            double atol, double rtol) {
   if (actual.size() != expected.size())
     return ::testing::AssertionFailure() << "sizes differ: " << actual.size() << " vs " << expected.size();
   return all_close(actual.data(), expected.data(), actual.size(), atol, rtol);
 }
 
-inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, float atol, float rtol) {
+inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol, double rtol) {
   if (actual.shape() != expected.shape())
     return ::testing::AssertionFailure() << "shapes differ: " << shape_str(actual.shape()) << " vs "
                                          << shape_str(expected.shape());
@@ -104,5 +118,7 @@ template <class Fn>
 }
 
 std::string fixture_path(const std::string& name);
+// A path in the source tree, e.g. source_path("src/kernels").
+std::string source_path(const std::string& relative);
 
 }  // namespace attn::testing
