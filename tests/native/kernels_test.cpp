@@ -12,11 +12,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "kernels/activation.hpp"
 #include "kernels/additive.hpp"
@@ -184,7 +182,7 @@ double max(size_t n, const float* x, double* scale) {
 }
 double mean(size_t n, const float* x, double* scale) {
   const double s = sum(n, x, scale);
-  *scale /= double(n);
+  *scale = n ? *scale / double(n) : 0.0;
   return n ? s / double(n) : NAN;
 }
 size_t argmax(size_t n, const float* x) {
@@ -326,7 +324,6 @@ TEST(KernelRegistry, ListsEveryDeclaredKernel) {
   }
   EXPECT_GE(headers, 8u) << "the scan found too few headers in " << source_path("src/kernels");
   EXPECT_GE(declared.size(), 20u) << "the scan found too few declarations";
-  EXPECT_GE(registered.size(), 2 * 27u);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -515,17 +512,17 @@ TEST(Kernels, AxpyMatchesReference) {
   EXPECT_TRUE(all_close(t, {kInf, kInf, kNaN, kNaN, kNaN}, 0, 0));
 }
 
-// Value ranges for the reductions: mixed signs, where float errors partly cancel; one sign
-// and a constant row, where they accumulate (the worst case, as in a softmax or a norm's sum of
-// squares); tiny and huge magnitudes.
+// ---------------------------------------------------------------------------------------
+// Reductions. Their errors are relative to sum |terms|, not to the (possibly cancelled) result.
+
+// Value ranges: mixed signs, where float errors partly cancel; one sign and a constant row,
+// where they add up (the worst case, as in a softmax's or a norm's sums); tiny and huge values.
 struct Range {
   float lo, hi;
 };
 std::ostream& operator<<(std::ostream& os, const Range& r) { return os << "[" << r.lo << ", " << r.hi << "]"; }
 const Range kReductionRanges[] = {{-3.0f, 3.0f}, {0.0f, 3.0f}, {0.1f, 0.1f}, {-1e30f, 1e30f}, {-1e-30f, 1e-30f}};
 
-// ---------------------------------------------------------------------------------------
-// Reductions. Their errors are relative to sum |terms|, not to the (possibly cancelled) result.
 using ReduceKernel = float (*)(size_t, const float*) noexcept;
 struct ReduceCase {
   const char* name;
@@ -608,7 +605,8 @@ void test_argmax_kernel(const char* name, ArgmaxKernel simd, ArgmaxKernel scalar
   TEST(Kernels, name##FindsTheFirstMaximum) { test_argmax_kernel(#name, f32_##name, f32_##name##__scalar, ref::name); }
 #include "kernels/registry.inc"
 
-// Against the reference for |a| up to 3 and 1e15; NaN, inf * 0 and inf at every position.
+// Against the reference over the value ranges above (b of a's sign); NaN, inf * 0 and inf at
+// every position.
 void test_dot_kernel(const char* name, DotKernel simd, DotKernel scalar,
                      double (*reference)(size_t, const float*, const float*, double*), const Tolerance& tol) {
   Rng rng(15);
