@@ -6,6 +6,8 @@
 set -euo pipefail
 
 packages=(cmake make g++ emscripten libxsimd-dev binaryen wabt libgtest-dev googletest nlohmann-json3-dev)
+# clang and its sanitizer/libFuzzer runtimes, for the safetensors fuzzer (scripts/fuzz.sh)
+packages+=(clang-14 libclang-rt-14-dev)
 [[ "${1:-}" == "--browser" ]] && packages+=(chromium)
 
 missing=()

@@ -21,6 +21,10 @@ if ((march)); then
   echo "== native GoogleTest, -march=native"
   ctest --test-dir build/native-march --output-on-failure -V | grep -vE "$ctest_noise" || exit 1
 fi
+# The safetensors parser under libFuzzer (clang, ASan + UBSan) for a short fixed
+# time, from the committed seed corpus (scripts/fuzz.sh; build/fuzz).
+echo "== safetensors fuzzer (libFuzzer, ASan+UBSan)"
+bash scripts/fuzz.sh 30
 echo "== wasm GoogleTest (Node) + SIMD check"
 ctest --test-dir build/wasm --output-on-failure -V | grep -vE "$ctest_noise" || exit 1
 if compgen -G "tests/js/*.test.mjs" >/dev/null; then

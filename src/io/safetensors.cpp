@@ -1,7 +1,8 @@
 // The safetensors reader and writer. Reading is three passes so that nothing is
 // allocated for a tensor until the whole header has been checked:
 //   1. bytes:  header length, then JSON nesting depth (a byte scan, before the
-//              JSON parser sees anything), then parsing with duplicate keys refused;
+//              JSON parser sees anything), then parsing (SAX into a DOM) with
+//              duplicate keys refused;
 //   2. header: every entry's dtype, shape, decoded size and byte range, then the
 //              ranges sorted and required to tile the data section exactly;
 //   3. data:   one decode loop per dtype.
@@ -10,8 +11,8 @@
 #include "io/safetensors.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <tuple>
@@ -144,33 +145,62 @@ void check_nesting(const uint8_t* p, size_t n) {
   }
 }
 
-// json::parse, refusing duplicate keys (nlohmann would keep the last silently,
-// so two readers could disagree about which tensor a file holds).
+// A SAX handler for json::sax_parse: nlohmann's own DOM builder, refusing
+// duplicate keys (nlohmann keeps the last silently, so two readers could
+// disagree about which tensor a file holds). Not json::parse's callback
+// parser: it rescans the parent object after every child object, which is
+// quadratic in the number of tensors (a 16 MiB header ran for minutes).
+class HeaderBuilder {
+ public:
+  explicit HeaderBuilder(json& root) : dom_(root) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const std::string& text) { return dom_.number_float(v, text); }
+  bool string(std::string& v) { return dom_.string(v); }
+  bool binary(json::binary_t& v) { return dom_.binary(v); }
+  bool start_array(std::size_t n) { return dom_.start_array(n); }
+  bool end_array() { return dom_.end_array(); }
+  bool start_object(std::size_t n) {
+    keys_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    return dom_.end_object();
+  }
+  bool key(std::string& key) {
+    if (!keys_.back().insert(key).second) {
+      if (keys_.size() == 1) fail("safetensors: header has two entries named ", quote(key));
+      if (entry_ == "__metadata__") fail("safetensors: __metadata__ has key ", quote(key), " twice");
+      fail("safetensors: tensor ", quote(entry_), " has key ", quote(key), " twice");
+    }
+    if (keys_.size() == 1) entry_ = key;
+    return dom_.key(key);
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& e) {
+    return dom_.parse_error(position, token, e);  // throws e
+  }
+
+ private:
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::vector<std::set<std::string>> keys_;  // one set per open object; at most kMaxSafetensorsJsonDepth
+  std::string entry_;                        // the root key being parsed
+};
+
 json parse_header(const uint8_t* p, size_t n) {
   check_nesting(p, n);
-  std::vector<std::set<std::string>> keys;  // one set per open object; at most kMaxSafetensorsJsonDepth
-  std::string entry;                        // the root key being parsed
-  auto refuse_duplicates = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      keys.pop_back();
-    } else if (event == json::parse_event_t::key) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(key).second) {
-        if (keys.size() == 1) fail("safetensors: header has two entries named ", quote(key));
-        if (entry == "__metadata__") fail("safetensors: __metadata__ has key ", quote(key), " twice");
-        fail("safetensors: tensor ", quote(entry), " has key ", quote(key), " twice");
-      }
-      if (keys.size() == 1) entry = key;
-    }
-    return true;
-  };
+  json header;
+  HeaderBuilder builder(header);
   try {
-    return json::parse(p, p + n, refuse_duplicates);
+    json::sax_parse(p, p + n, &builder);
   } catch (const json::exception& e) {
     fail("safetensors: header is not valid JSON (", printable(e.what(), kMaxJsonErrorQuote), ")");
   }
+  return header;
 }
 
 // One tensor of the header, checked but not yet read.
@@ -232,7 +262,7 @@ Entry check_entry(const std::string& name, const json& info, uint64_t data_size)
 // The format requires the byte ranges, sorted, to tile the data section: each
 // begins where the previous ended and the last ends at the end. This refuses
 // holes, overlaps and aliases (issue 7: 64 aliases of one 4 MiB block expanded
-// to 512 MiB), and bounds the decoded size by twice the file size.
+// to 512 MiB), and bounds the decoded data by twice the data section.
 void check_tiling(std::vector<Entry>& entries, uint64_t data_size) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);

@@ -342,6 +342,16 @@ TEST(SafetensorsReader, OffsetsMustTileTheDataSection) {
   EXPECT_TRUE(parse(file_of("{}")).tensors.empty());
 }
 
+// Many entries parse in linear time (json::parse's callback parser, once used
+// for the duplicate-key check, rescanned the root object after every entry).
+TEST(SafetensorsReader, ParsesManyTensors) {
+  constexpr int kTensors = 10000;
+  std::string header = "{";
+  for (int i = 0; i < kTensors; ++i) header += (i ? "," : "") + entry("t" + std::to_string(i), "F32", "[0]", 0, 0);
+  const io::SafetensorsFile f = parse(file_of(header + "}"));
+  EXPECT_EQ(f.tensors.size(), static_cast<size_t>(kTensors));
+}
+
 TEST(SafetensorsReader, RejectsDuplicateKeys) {
   const std::string a = entry("a", "F32", "[1]", 0, 4);
   EXPECT_TRUE(rejects(file_of("{" + a + "," + a + "}", 4), {"header has two entries named 'a'"}));
