@@ -32,8 +32,10 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Largest header accepted (the format caps it at 100 MB; we need far less).
-constexpr uint64_t kMaxSafetensorsHeader = 16u << 20;
+// Largest header accepted. The format caps it at 100 MB; a parsed header takes ~23x its
+// size in JSON nodes before any entry is checked, memory a wasm heap never gives back.
+// 1 MiB holds ~10,000 tensor entries (GPT-2's header is 15 KB, a 70B LLM's ~100 KB).
+constexpr uint64_t kMaxSafetensorsHeader = 1u << 20;
 // Deepest JSON nesting accepted: root object -> tensor object -> shape array.
 constexpr int kMaxSafetensorsJsonDepth = 3;
 // Most dims a tensor may have (PyTorch allows more; no model here needs them).
