@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks (never part of the tests). `npm run bench:kernels`: GEMM GFLOP/s and
-# softmax throughput, natively and in wasm under Node, SIMD next to scalar.
+# Benchmarks (never part of the tests). `npm run bench:kernels [-- names...]`: every
+# kernel of src/kernels/registry.inc (GEMM in GFLOP/s), natively and in wasm under
+# Node, SIMD next to its scalar twin; names filter (e.g. `softmax gemm`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh all >/dev/null
