@@ -163,6 +163,8 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
   WeightOptions w;
   w.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   w.additive_mask = attn_mask.defined() && kpm.defined() ? add(attn_mask, kpm) : (attn_mask.defined() ? attn_mask : kpm);
+  if (attn_mask.defined() && kpm.defined())  // each mask was NaN-free; their sum is NaN where +inf meets -inf
+    check_finite_or_inf(w.additive_mask, "MultiheadAttention: attn_mask + key_padding_mask (+inf meets -inf)");
   w.selection = opts.selection;
   // torch >= 2.5: need_weights=False runs F.scaled_dot_product_attention, whose fully masked
   // rows are zeros; need_weights=True computes softmax explicitly and keeps NaN.

@@ -251,6 +251,12 @@ export interface InitOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Per-tensor byte budget, at most 2^31 (default 256 MiB): larger tensors fail with an AttentionError. */
   maxTensorBytes?: number;
+  /**
+   * Per-call work budget in multiply-adds (default 2^34, about a second of SIMD GEMM; Infinity: none).
+   * matmul, attention and module forwards whose estimated work exceeds it fail at once with an
+   * AttentionError instead of blocking the thread for minutes.
+   */
+  maxCallWork?: number;
   /** Seeds the engine's dropout and sampling generators (calls without their own seed draw from them). */
   seed?: number;
 }

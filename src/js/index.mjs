@@ -71,6 +71,12 @@ function checkNumber(v, fn, name, { min = -Infinity, max = Infinity, minOpen = f
   }
   return v;
 }
+// A dropout probability in [0, 1) that stays below 1 in float32 (the engine's precision).
+function checkProbability(v, fn, name) {
+  checkNumber(v, fn, name, { min: 0, max: 1, maxOpen: true });
+  if (Math.fround(v) >= 1) throw new RangeError(`${fn}: ${name} must be below 1 in float32, got ${describe(v)}`);
+  return v;
+}
 function checkBool(v, fn, name) {
   if (typeof v !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${describe(v)}`);
   return v;
@@ -83,9 +89,14 @@ function checkEnum(v, fn, name, values, aliases = {}) {
   }
   return key;
 }
-/** The options object: undefined/null mean {}; unknown keys throw a TypeError listing the valid ones. */
+/**
+ * The options object, snapshotted: undefined/null mean {}; unknown keys throw a TypeError listing the
+ * valid ones. Each own key is read once (a getter runs once, before any wasm handle is taken) into an
+ * object without a prototype, so inherited or polluted keys mean nothing and later reads see the same values.
+ */
 function checkOptions(opts, fn, valid) {
-  if (opts === undefined || opts === null) return {};
+  const out = Object.create(null);
+  if (opts === undefined || opts === null) return out;
   if (typeof opts !== 'object' || Array.isArray(opts)) {
     throw new TypeError(`${fn}: options must be an object, got ${describe(opts)}`);
   }
@@ -93,12 +104,69 @@ function checkOptions(opts, fn, valid) {
     if (typeof key !== 'string' || !valid.includes(key)) {
       throw new TypeError(`${fn}: unknown option ${typeof key === 'string' ? `'${key.slice(0, 40)}'` : describe(key)} (valid options: ${valid.join(', ')})`);
     }
+    out[key] = opts[key];
   }
-  return opts;
+  return out;
 }
 function checkArity(args, max, fn) {
   if (args.length > max) throw new TypeError(`${fn}: expected at most ${max} arguments, got ${args.length}`);
 }
+
+// "Class.method" for a method's `this`, read without running user code.
+function methodName(self, method) {
+  return `${Owned._is(self) ? Owned._whatOf(self) : 'module'}.${method}`;
+}
+// The engine of a method's `this` (a module of this package), read without running user code.
+function engineOf(self, fn) {
+  if (!Owned._is(self)) throw new TypeError(`${fn}: called on ${describe(self)}, not a module`);
+  return Owned._engineOf(self);
+}
+// State-dict values that are plain data, copied once: typed arrays as they are, arrays checked into a Float64Array.
+function copyValues(value, fn) {
+  if (ArrayBuffer.isView(value) && (value instanceof Float32Array || value instanceof Float64Array || value instanceof Uint8Array)) return value;
+  if (!Array.isArray(value)) throw new TypeError(`${fn} must be a Float32Array, number[] or Tensor, got ${describe(value)}`);
+  const out = new Float64Array(value.length);
+  for (let i = 0; i < out.length; ++i) {
+    const x = value[i];
+    if (typeof x !== 'number') throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number`);
+    out[i] = x;
+  }
+  return out;
+}
+// An object to hand out, keyed by names from a file or a module: own data properties only, so a
+// name like "__proto__" is an ordinary key.
+function defineEntry(obj, name, value) {
+  Object.defineProperty(obj, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+// ---------------------------------------------------------------------------
+// Work estimates (multiply-adds) of the calls whose cost grows faster than their inputs and
+// outputs, which the per-tensor byte budget already bounds: a [8192, 8192] @ [8192, 8192]
+// matmul is two legal 256 MiB inputs and ~2 minutes of single-threaded wasm. Calls over
+// init({ maxCallWork }) (default 2^34, about a second of SIMD GEMM) fail at once instead.
+const DEFAULT_MAX_WORK = 2 ** 34;
+const prod = (dims) => dims.reduce((a, b) => a * b, 1);
+function fmtWork(w) { return w === Infinity ? 'unlimited' : w.toExponential(1).replace('e+', 'e'); }
+// Product of the broadcast of the leading (batch) dims; >= the real one when they do not broadcast.
+function batchOf(...shapes) {
+  const n = Math.max(...shapes.map((s) => s.length));
+  let p = 1;
+  for (let i = 1; i <= n; ++i) p *= Math.max(...shapes.map((s) => (i <= s.length ? s[s.length - i] : 1)));
+  return p;
+}
+const lead = (s, keep) => s.slice(0, Math.max(0, s.length - keep));
+function sdpaWork(q, k, v) {
+  if (!q || !k || !v || q.length < 2 || k.length < 2 || v.length < 2) return 0;
+  const L = q.at(-2), E = q.at(-1), S = k.at(-2), Ev = v.at(-1);
+  return batchOf(lead(q, 2), lead(k, 2), lead(v, 2)) * L * S * (E + Ev + 8);
+}
+function matmulWork(a, b) {
+  if (!a || !b || !a.length || !b.length) return 0;
+  const A = a.length === 1 ? [1, a[0]] : a, B = b.length === 1 ? [b[0], 1] : b;
+  return batchOf(lead(A, 2), lead(B, 2)) * A.at(-2) * A.at(-1) * B.at(-1);
+}
+// Multi-head attention, (N, L, E) queries and (N, S, kdim/vdim) keys/values: projections and attention.
+function mhaWork(N, L, S, E, kdim, vdim) { return N * (2 * L * E * E + S * E * (kdim + vdim) + L * S * (2 * E + 8)); }
 
 // Selection options shared by every attention call.
 const SELECTIONS = ['soft', 'top_k', 'threshold', 'argmax', 'sample'];
@@ -130,6 +198,11 @@ class Owned {
   }
   /** The engine (from init()) this object lives in. */
   get engine() { return this.#engine; }
+  // Brand checks and reads that run no user code (no getters, no Proxy traps).
+  static _is(x) { return typeof x === 'object' && x !== null && #handle in x; }
+  static _engineOf(x) { return x.#engine; }
+  static _handleOf(x) { return x.#handle; }
+  static _whatOf(x) { return x.#what; }
   /** @internal the Embind handle; throws once disposed. */
   get _handle() {
     if (!this.#handle) throw new Error(`${this.#what}: used after dispose()`);
@@ -137,7 +210,7 @@ class Owned {
   }
   get disposed() { return this.#handle === null; }
   dispose() {
-    if (!this.#handle) return;
+    if (!Owned._is(this) || !this.#handle) return;
     leakRegistry?.unregister(this);
     this.#handle.delete();
     this.#handle = null;
@@ -146,7 +219,8 @@ class Owned {
 }
 
 const DTYPES = ['float32', 'bool'];
-const INTERNAL = Symbol('attention-playground internal');  // only this module constructs Tensors
+const INTERNAL = Symbol('attention-playground internal');  // only this module constructs Tensors and engines
+const ENGINES = new WeakSet();
 
 /** An n-dimensional float32 (or bool) array in wasm memory. Create with `ap.tensor(data, shape, dtype)`. */
 export class Tensor extends Owned {
@@ -174,7 +248,9 @@ export class AttentionResult {
     /** @type {Tensor | null} */
     this.weights = weights;
   }
-  dispose() { this.output?.dispose(); this.weights?.dispose(); }
+  dispose() {
+    for (const t of [this.output, this.weights]) if (Owned._is(t)) t.dispose();
+  }
   [Symbol.dispose]() { this.dispose(); }
 }
 
@@ -194,7 +270,7 @@ function readResult(engine, result) {
 }
 
 function checkEngine(engine, what) {
-  if (!(engine instanceof AttentionPlayground)) {
+  if (!ENGINES.has(engine)) {
     throw new TypeError(`${what}: the first argument must be the engine from init() (or use new ap.${what}(...)), got ${describe(engine)}`);
   }
   return engine;
@@ -208,33 +284,36 @@ class AttentionModule extends Owned {
    * every key must be present and no other key may be.
    */
   loadStateDict(dict, opts) {
-    const fn = `${this.constructor.name}.loadStateDict`;
-    const { strict = true } = checkOptions(opts, fn, ['strict']);
-    checkBool(strict, fn, 'strict');
+    const fn = methodName(this, 'loadStateDict');
+    checkArity(arguments, 2, fn);
+    const engine = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['strict']);
+    const strict = o.strict === undefined ? true : checkBool(o.strict, fn, 'strict');
     if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
       throw new TypeError(`${fn}: expected an object of name -> Float32Array | Tensor, got ${describe(dict)}`);
     }
-    const engine = this.engine, M = engine._M;
-    const handle = this._handle;
-    const own = engine._check(handle.stateDict(), fn);
+    // Every key and value is read once, before any wasm handle is taken: a getter cannot
+    // dispose something this call is about to use.
+    const entries = Object.keys(dict).map((name) => {
+      const label = `'${name.slice(0, 60)}'`;
+      const value = dict[name];
+      return { name, label, tensor: Owned._is(value) ? value : null, values: Owned._is(value) ? null : copyValues(value, `${fn}: ${label}`) };
+    });
+    const M = engine._M;
+    const handle = engine._self(this, fn);
+    const own = engine._call(fn, () => handle.stateDict());
     const sd = new M.StateDict();
     const temps = [];
     try {
-      for (const name of Object.keys(dict)) {
-        const value = dict[name];
-        const label = `'${name.slice(0, 60)}'`;
-        let t;
-        if (value instanceof Tensor) {
-          t = engine._t(value, fn, label);
-        } else {
-          const shape = own.shape(name) ?? [value?.length ?? 0];
-          const tensor = engine.tensor(value, shape, 'float32', `${fn}: ${label}`);
+      for (const e of entries) {
+        if (e.values) {
+          const tensor = engine._tensor(e.values, own.shape(e.name) ?? [e.values.length], 'float32', `${fn}: ${e.label}`);
           temps.push(tensor);
-          t = tensor._handle;
+          e.tensor = tensor;
         }
-        sd.set(name, t);
       }
-      engine._check(handle.loadStateDict(sd, strict), fn);
+      for (const e of entries) sd.set(e.name, engine._t(e.tensor, fn, e.label));
+      engine._call(fn, () => handle.loadStateDict(sd, strict));
     } finally {
       sd.delete();
       own.delete();
@@ -244,12 +323,12 @@ class AttentionModule extends Owned {
   }
   /** { name: Tensor }: copies of the parameters (the caller disposes them). */
   stateDict() {
-    const fn = `${this.constructor.name}.stateDict`;
-    const engine = this.engine;
-    const sd = engine._check(this._handle.stateDict(), fn);
+    const fn = methodName(this, 'stateDict');
+    const engine = engineOf(this, fn);
+    const sd = engine._call(fn, () => engine._self(this, fn).stateDict());
     const out = {};
     try {
-      for (const name of sd.keys()) out[name] = new Tensor(engine, engine._check(sd.get(name), fn), INTERNAL);
+      for (const name of sd.keys()) defineEntry(out, name, new Tensor(engine, engine._check(sd.get(name), fn), INTERNAL));
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -259,10 +338,15 @@ class AttentionModule extends Owned {
     }
   }
   /** Training mode enables dropout. */
-  train(on = true) { this._handle.train(checkBool(on, `${this.constructor.name}.train`, 'on')); return this; }
+  train(on = true) {
+    const fn = methodName(this, 'train');
+    checkBool(on, fn, 'on');
+    engineOf(this, fn)._self(this, fn).train(on);
+    return this;
+  }
   eval() { return this.train(false); }
-  get training() { return this._handle.isTraining(); }
-  get numParameters() { return this._handle.numParameters(); }
+  get training() { const fn = methodName(this, 'training'); return engineOf(this, fn)._self(this, fn).isTraining(); }
+  get numParameters() { const fn = methodName(this, 'numParameters'); return engineOf(this, fn)._self(this, fn).numParameters(); }
 }
 
 // Modules built from positive integer sizes, with forward(q, k, v, opts).
@@ -278,7 +362,7 @@ function attendArgs(o, fn, { scale = false, dropout = false } = {}) {
     causal,
     hasScale,
     scale: hasScale ? checkNumber(o.scale, fn, 'scale', { min: -3.4e38, max: 3.4e38 }) : 1,
-    dropoutP: dropout && o.dropoutP !== undefined ? checkNumber(o.dropoutP, fn, 'dropoutP', { min: 0, max: 1, maxOpen: true }) : 0,
+    dropoutP: dropout && o.dropoutP !== undefined ? checkProbability(o.dropoutP, fn, 'dropoutP') : 0,
     sel: selectionArgs(o, fn),
   };
 }
@@ -293,6 +377,7 @@ function sizesModule(name, sizeNames, create) {
         }
         sizes.forEach((n, i) => checkInt(n, name, sizeNames[i], 1));
         super(engine, engine._call(name, () => create(engine._M, sizes)), name);
+        SIZES.set(this, sizes.slice());
       }
     },
   }[name];
@@ -302,26 +387,37 @@ function sizesModule(name, sizeNames, create) {
 /** Seed 000's BasicAttention: softmax(Q Kᵀ) V. Size: hiddenSize. */
 export class BasicAttention extends sizesModule('BasicAttention', ['hiddenSize'], (M, s) => M.createBasicAttention(s)) {
   /** forward(query, key, value, { mask, causal, selection, k, threshold, renormalize, seed }) -> AttentionResult */
-  forward(query, key, value, opts) { return qkvForward(this, query, key, value, opts); }
+  forward(query, key, value, opts) { return qkvForward(this, query, key, value, opts, () => 0); }
 }
 /** Luong "general": score = qᵀ W k. Sizes: querySize, keySize. */
 export class GeneralAttention extends sizesModule('GeneralAttention', ['querySize', 'keySize'], (M, s) => M.createGeneralAttention(s)) {
-  forward(query, key, value, opts) { return qkvForward(this, query, key, value, opts); }
+  forward(query, key, value, opts) {
+    return qkvForward(this, query, key, value, opts, ([qSize, kSize], q, k) => prod(lead(k, 1)) * qSize * kSize);
+  }
 }
 /** Bahdanau additive: score = w_vᵀ tanh(W_q q + W_k k). Sizes: keySize, querySize, numHiddens. */
 export class AdditiveAttention extends sizesModule('AdditiveAttention', ['keySize', 'querySize', 'numHiddens'], (M, s) => M.createAdditiveAttention(s)) {
-  forward(query, key, value, opts) { return qkvForward(this, query, key, value, opts); }
+  forward(query, key, value, opts) {
+    return qkvForward(this, query, key, value, opts, ([kSize, qSize, H], q, k) =>
+      H * (prod(lead(q, 1)) * qSize + prod(lead(k, 1)) * kSize + batchOf(lead(q, 2), lead(k, 2)) * q.at(-2) * k.at(-2) * 4));
+  }
 }
 /** Seed 003's concat rule `Attn`. Sizes: querySize, keySize, valueSize1, valueSize2, outputSize. */
 export class ConcatAttention extends sizesModule('ConcatAttention', ['querySize', 'keySize', 'valueSize1', 'valueSize2', 'outputSize'], (M, s) => M.createConcatAttention(s)) {
-  forward(query, key, value, opts) { return qkvForward(this, query, key, value, opts); }
+  forward(query, key, value, opts) {
+    return qkvForward(this, query, key, value, opts, ([qs, ks, v1, v2, out], q) =>
+      prod(lead(q, 1)) * ((qs + ks) * v1 + v1 * v2 + (qs + v2) * out));
+  }
 }
-function qkvForward(m, q, k, v, opts) {
-  const fn = `${m.constructor.name}.forward`;
+const SIZES = new WeakMap();  // module -> its constructor sizes (for work estimates)
+function qkvForward(m, q, k, v, opts, extraWork) {
+  const fn = methodName(m, 'forward');
+  const e = engineOf(m, fn);
   const o = checkOptions(opts, fn, QKV_KEYS);
-  const e = m.engine;
   const args = attendArgs(o, fn);
-  return e._result(fn, () => m._handle.forward(e._t(q, fn, 'query'), e._t(k, fn, 'key'), e._t(v, fn, 'value'),
+  const [qs, ks, vs] = [q, k, v].map((t) => e._shapeOf(t));
+  e._work(fn, sdpaWork(qs, ks, vs) + (qs && ks && vs ? extraWork(SIZES.get(m) ?? [], qs, ks, vs) : 0));
+  return e._result(fn, () => e._self(m, fn).forward(e._t(q, fn, 'query'), e._t(k, fn, 'key'), e._t(v, fn, 'value'),
     e._opt(o.mask, fn, 'mask'), args));
 }
 
@@ -330,10 +426,13 @@ export class SimpleMultiHeadAttention extends sizesModule('SimpleMultiHeadAttent
   /** forward(query, key, value, { mask (0 = masked out), selection, k, threshold, renormalize, seed }) */
   forward(query, key, value, opts) {
     const fn = 'SimpleMultiHeadAttention.forward';
+    const e = engineOf(this, fn);
     const o = checkOptions(opts, fn, ['mask', ...SELECTION_KEYS]);
-    const e = this.engine;
     const sel = selectionArgs(o, fn);
-    return e._result(fn, () => this._handle.forward(e._t(query, fn, 'query'), e._t(key, fn, 'key'), e._t(value, fn, 'value'),
+    const [qs, ks] = [query, key].map((t) => e._shapeOf(t));
+    const E = (SIZES.get(this) ?? [0])[0];
+    if (qs?.length === 3 && ks?.length === 3) e._work(fn, mhaWork(qs[0], qs[1], ks[1], E, E, E));
+    return e._result(fn, () => e._self(this, fn).forward(e._t(query, fn, 'query'), e._t(key, fn, 'key'), e._t(value, fn, 'value'),
       e._opt(o.mask, fn, 'mask'), sel));
   }
 }
@@ -342,8 +441,8 @@ export class SqueezeExcitation extends sizesModule('SqueezeExcitation', ['channe
   forward(x) {
     const fn = 'SqueezeExcitation.forward';
     checkArity(arguments, 1, fn);
-    const e = this.engine;
-    return e._result(fn, () => this._handle.forward(e._t(x, fn, 'input')));
+    const e = engineOf(this, fn);
+    return e._result(fn, () => e._self(this, fn).forward(e._t(x, fn, 'input')));
   }
 }
 /** Learned positional embedding (key "weight", (maxLen, d)). Sizes: maxLen, d. */
@@ -352,9 +451,9 @@ export class LearnedPositionalEmbedding extends sizesModule('LearnedPositionalEm
   forward(x, offset = 0) {
     const fn = 'LearnedPositionalEmbedding.forward';
     checkArity(arguments, 2, fn);
-    const e = this.engine;
+    const e = engineOf(this, fn);
     checkInt(offset, fn, 'offset');
-    return e._tensorCall(fn, () => this._handle.forward(e._t(x, fn, 'input'), offset));
+    return e._tensorCall(fn, () => e._self(this, fn).forward(e._t(x, fn, 'input'), offset));
   }
 }
 
@@ -372,7 +471,7 @@ export class MultiheadAttention extends AttentionModule {
     const config = {
       embedDim: checkInt(o.embedDim, fn, 'embedDim', 1),
       numHeads: checkInt(o.numHeads, fn, 'numHeads', 1),
-      dropout: o.dropout === undefined ? 0 : checkNumber(o.dropout, fn, 'dropout', { min: 0, max: 1, maxOpen: true }),
+      dropout: o.dropout === undefined ? 0 : checkProbability(o.dropout, fn, 'dropout'),
       bias: o.bias === undefined ? true : checkBool(o.bias, fn, 'bias'),
       addBiasKV: o.addBiasKV === undefined ? false : checkBool(o.addBiasKV, fn, 'addBiasKV'),
       addZeroAttn: o.addZeroAttn === undefined ? false : checkBool(o.addZeroAttn, fn, 'addZeroAttn'),
@@ -382,6 +481,7 @@ export class MultiheadAttention extends AttentionModule {
       seed: o.seed === undefined ? 0 : checkInt(o.seed, fn, 'seed', 0, MAX_SEED),
     };
     super(engine, engine._call(fn, () => engine._M.createMultiheadAttention(config)), fn);
+    SIZES.set(this, config);
     this.embedDim = config.embedDim;
     this.numHeads = config.numHeads;
     this.batchFirst = config.batchFirst;
@@ -394,18 +494,30 @@ export class MultiheadAttention extends AttentionModule {
    */
   forward(query, key, value, opts) {
     const fn = 'MultiheadAttention.forward';
+    const e = engineOf(this, fn);
     const o = checkOptions(opts, fn, MHA_FORWARD_KEYS);
-    const e = this.engine;
     const flag = (name, dflt) => (o[name] === undefined ? dflt : checkBool(o[name], fn, name));
     const args = { needWeights: flag('needWeights', true), averageAttnWeights: flag('averageAttnWeights', true),
       isCausal: flag('isCausal', false), sel: selectionArgs(o, fn) };
-    return e._result(fn, () => this._handle.forward(e._t(query, fn, 'query'), e._t(key, fn, 'key'), e._t(value, fn, 'value'),
+    const c = SIZES.get(this);
+    const [qs, ks, vs] = [query, key, value].map((t) => e._shapeOf(t));
+    if (c && qs && ks && vs && qs.length === ks.length && qs.length >= 2) {
+      const nl = (s) => (s.length === 2 ? [1, s[0]] : c.batchFirst ? [s[0], s[1]] : [s[1], s[0]]);
+      const [N, L] = nl(qs), S = nl(ks)[1];
+      e._work(fn, mhaWork(N, L, S, c.embedDim, ks.at(-1), vs.at(-1)));
+    }
+    return e._result(fn, () => e._self(this, fn).forward(e._t(query, fn, 'query'), e._t(key, fn, 'key'), e._t(value, fn, 'value'),
       e._opt(o.keyPaddingMask, fn, 'keyPaddingMask'), e._opt(o.attnMask, fn, 'attnMask'), args));
   }
   selfAttention(x, opts) { return this.forward(x, x, x, opts); }
   crossAttention(x, memory, opts) { return this.forward(x, memory, memory, opts); }
   /** A copy of the per-head weights (N, H, L, S) of the latest forward, even when needWeights was false. */
-  lastWeights() { const e = this.engine; const h = e._check(this._handle.lastWeights(), 'MultiheadAttention.lastWeights'); return h ? new Tensor(e, h, INTERNAL) : null; }
+  lastWeights() {
+    const fn = 'MultiheadAttention.lastWeights';
+    const e = engineOf(this, fn);
+    const h = e._call(fn, () => e._self(this, fn).lastWeights());
+    return h ? new Tensor(e, h, INTERNAL) : null;
+  }
 }
 
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
@@ -414,19 +526,22 @@ const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAtten
 // `new ap.MultiheadAttention(opts)` = `new MultiheadAttention(ap, opts)`: a constructor function
 // sharing the class's prototype, so `instanceof` works with either.
 function bindEngine(C, engine) {
-  const bound = function (...args) { return new C(engine, ...args); };
+  const bound = function (...args) { return Reflect.construct(C, [engine, ...args], new.target ?? C); };
   Object.defineProperty(bound, 'name', { value: C.name });
   bound.prototype = C.prototype;
   return bound;
 }
 
-const INIT_KEYS = ['wasmUrl', 'wasmBinary', 'maxTensorBytes', 'seed'];
+const INIT_KEYS = ['wasmUrl', 'wasmBinary', 'maxTensorBytes', 'maxCallWork', 'seed'];
 
 /** The engine: one WebAssembly instance. Create with `await init()`. */
 export class AttentionPlayground {
   #broken = null;
+  #maxWork = DEFAULT_MAX_WORK;
   /** @internal */
-  constructor(M) {
+  constructor(M, token) {
+    if (token !== INTERNAL) throw new TypeError('AttentionPlayground: create the engine with `await init()`');
+    ENGINES.add(this);
     this._M = M;
     /** Package/engine version. */
     this.version = M.version();
@@ -471,10 +586,34 @@ export class AttentionPlayground {
   _tensorCall(fn, body) { return new Tensor(this, this._call(fn, body), INTERNAL); }
   /** @internal Embind handle of a Tensor argument of this engine. */
   _t(x, fn, name) {
-    if (!(x instanceof Tensor)) throw new TypeError(`${fn}: ${name} must be a Tensor (create it with ap.tensor(data, shape)), got ${describe(x)}`);
-    if (x.engine !== this) throw new TypeError(`${fn}: ${name} belongs to another engine (each init() is its own wasm instance; tensors cannot cross)`);
-    if (x.disposed) throw new Error(`${fn}: ${name} was disposed (Tensor: used after dispose())`);
-    return x._handle;
+    if (!Owned._is(x) || !(Object.getPrototypeOf(x) === Tensor.prototype)) {
+      throw new TypeError(`${fn}: ${name} must be a Tensor (create it with ap.tensor(data, shape)), got ${describe(x)}`);
+    }
+    if (Owned._engineOf(x) !== this) throw new TypeError(`${fn}: ${name} belongs to another engine (each init() is its own wasm instance; tensors cannot cross)`);
+    const h = Owned._handleOf(x);
+    if (!h) throw new Error(`${fn}: ${name} was disposed (Tensor: used after dispose())`);
+    return h;
+  }
+  /** @internal the handle of a module method's `this`. */
+  _self(m, fn) {
+    if (!Owned._is(m) || Owned._engineOf(m) !== this) throw new TypeError(`${fn}: called on ${describe(m)}, not a module of this engine`);
+    const h = Owned._handleOf(m);
+    if (!h) throw new Error(`${fn}: used after dispose()`);
+    return h;
+  }
+  /** @internal throws unless about `work` multiply-adds fit the per-call budget (init({ maxCallWork })). */
+  _work(fn, work) {
+    if (work > this.#maxWork) {
+      throw new AttentionError(`${fn}: this call would take about ${fmtWork(work)} multiply-adds, more than the per-call limit of ${fmtWork(this.#maxWork)} (init({ maxCallWork }) raises it)`);
+    }
+  }
+  /** @internal */
+  _setMaxWork(w) { this.#maxWork = w; }
+  /** @internal a live Tensor's shape, read without running user code; null for anything else. */
+  _shapeOf(x) {
+    if (!Owned._is(x) || Owned._engineOf(x) !== this || Object.getPrototypeOf(x) !== Tensor.prototype) return null;
+    const h = Owned._handleOf(x);
+    return h ? h.shape() : null;
   }
   /** @internal */
   _opt(x, fn, name) { return x === null || x === undefined ? null : this._t(x, fn, name); }
@@ -484,39 +623,54 @@ export class AttentionPlayground {
    * data: Float32Array, Float64Array, number[] (or boolean[] for 'bool'); a Uint8Array needs an explicit
    * dtype, since a mask and a float tensor of 0/1 mean different things to attention.
    */
-  tensor(data, shape, dtype, fn = 'tensor') {
-    const isTyped = data instanceof Float32Array || data instanceof Float64Array || data instanceof Uint8Array;
-    if (!isTyped && !Array.isArray(data)) {
+  tensor(data, shape, dtype) {
+    checkArity(arguments, 3, 'tensor');
+    return this._tensor(data, shape, dtype, 'tensor');
+  }
+  /** @internal tensor() with `fn` naming the caller in messages. */
+  _tensor(data, shape, dtype, fn) {
+    const typed = ArrayBuffer.isView(data) && (data instanceof Float32Array || data instanceof Float64Array || data instanceof Uint8Array);
+    if (!typed && !Array.isArray(data)) {
       throw new TypeError(`${fn}: data must be a Float32Array, Float64Array, Uint8Array or an array of numbers, got ${describe(data)}`);
     }
     if (dtype === undefined && data instanceof Uint8Array) {
       throw new TypeError(`${fn}: a Uint8Array needs an explicit dtype: ap.tensor(data, shape, 'bool') for a mask, or 'float32'`);
     }
     dtype = checkEnum(dtype ?? 'float32', fn, 'dtype', DTYPES);
-    if (shape === undefined) shape = [data.length];
-    if (!Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of non-negative integers, got ${describe(shape)}`);
-    if (shape.length > 16) throw new RangeError(`${fn}: shape has ${shape.length} dims (at most 16)`);
-    let n = 1;
-    for (const d of shape) {
-      if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DIM) {
-        throw new RangeError(`${fn}: shape [${shape.map(describe).join(', ')}] has an invalid dimension ${describe(d)} (dimensions must be integers in [0, ${MAX_DIM}])`);
-      }
-      n *= d;
-    }
-    if (n !== data.length) throw new RangeError(`${fn}: ${data.length} values do not fill shape [${shape.join(', ')}] (${n} elements)`);
     const bool = dtype === 'bool';
-    if (Array.isArray(data)) {
-      for (let i = 0; i < data.length; ++i) {
+    // Copy the values and the shape first (each element read once), then check the copies.
+    let values = data;
+    if (!typed) {
+      values = bool ? new Uint8Array(data.length) : new Float64Array(data.length);
+      for (let i = 0; i < values.length; ++i) {
         const x = data[i];
         if (typeof x !== 'number' && !(bool && typeof x === 'boolean')) {
           throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number${bool ? ' or boolean' : ''}`);
         }
+        values[i] = bool ? (x ? 1 : 0) : x;
       }
     }
-    const handle = this._call(fn, () => this._M.tensorEmpty(shape, bool ? 1 : 0));
+    if (shape !== undefined && !Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of non-negative integers, got ${describe(shape)}`);
+    const dims = shape === undefined ? [values.length] : Array.from(shape);
+    if (dims.length > 16) throw new RangeError(`${fn}: shape has ${dims.length} dims (at most 16)`);
+    let n = 1;
+    for (const d of dims) {
+      if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DIM) {
+        throw new RangeError(`${fn}: shape [${dims.map(describe).join(', ')}] has an invalid dimension ${describe(d)} (dimensions must be integers in [0, ${MAX_DIM}])`);
+      }
+      n *= d;
+    }
+    if (n !== values.length) throw new RangeError(`${fn}: ${values.length} values do not fill shape [${dims.join(', ')}] (${n} elements)`);
+    let handle;
+    try {
+      handle = this._call(fn, () => this._M.tensorEmpty(dims, bool ? 1 : 0));
+    } catch (e) {  // the engine names "tensor"; say who asked
+      if (e instanceof AttentionError && fn !== 'tensor') throw new AttentionError(e.message.replace(/^tensor: /, `${fn}: `));
+      throw e;
+    }
     try {
       const view = handle.view();  // taken after the allocation, which may have grown the heap
-      if (bool) { for (let i = 0; i < n; ++i) view[i] = data[i] ? 1 : 0; } else view.set(data);
+      if (bool && typed) { for (let i = 0; i < n; ++i) view[i] = values[i] ? 1 : 0; } else view.set(values);
     } catch (e) {
       handle.delete();
       throw e;
@@ -537,16 +691,20 @@ export class AttentionPlayground {
    * sampling draw fresh randomness from this engine's generators on every call.
    */
   scaledDotProductAttention(q, k, v, opts) {
+    checkArity(arguments, 4, 'scaledDotProductAttention');
     return this.#sdpa('scaledDotProductAttention', q, k, v, checkOptions(opts, 'scaledDotProductAttention',
       [...QKV_KEYS, 'scale', 'dropoutP']));
   }
   /** Unscaled softmax(Q Kᵀ) V (seed 000). Options as scaledDotProductAttention but no scale. */
   dotProductAttention(q, k, v, opts) {
+    checkArity(arguments, 4, 'dotProductAttention');
     const o = checkOptions(opts, 'dotProductAttention', [...QKV_KEYS, 'dropoutP']);
-    return this.#sdpa('dotProductAttention', q, k, v, { ...o, scale: 1 });
+    o.scale = 1;
+    return this.#sdpa('dotProductAttention', q, k, v, o);
   }
   #sdpa(fn, q, k, v, o) {
     const args = attendArgs(o, fn, { scale: true, dropout: true });
+    this._work(fn, sdpaWork(this._shapeOf(q), this._shapeOf(k), this._shapeOf(v)));
     return this._result(fn, () => this._M.scaledDotProductAttention(this._t(q, fn, 'query'), this._t(k, fn, 'key'),
       this._t(v, fn, 'value'), this._opt(o.mask, fn, 'mask'), args));
   }
@@ -576,7 +734,7 @@ export class AttentionPlayground {
   alibiBias(heads, L, S) {
     const fn = 'alibiBias';
     checkArity(arguments, 3, fn);
-    checkInt(heads, fn, 'heads', 1);
+    checkInt(heads, fn, 'heads', 1, 2 ** 24);
     checkInt(L, fn, 'L');
     checkInt(S, fn, 'S');
     return this._tensorCall(fn, () => this._M.alibiBias(heads, L, S));
@@ -584,6 +742,7 @@ export class AttentionPlayground {
   /** torch.matmul with batch broadcasting. */
   matmul(a, b) {
     checkArity(arguments, 2, 'matmul');
+    this._work('matmul', matmulWork(this._shapeOf(a), this._shapeOf(b)));
     return this._tensorCall('matmul', () => this._M.matmul(this._t(a, 'matmul', 'input'), this._t(b, 'matmul', 'other')));
   }
   /** Softmax over the last dim. */
@@ -607,7 +766,7 @@ export class AttentionPlayground {
     }
     const out = {};
     try {
-      for (const name of sd.keys()) out[name] = new Tensor(this, this._check(sd.get(name), fn), INTERNAL);
+      for (const name of sd.keys()) defineEntry(out, name, new Tensor(this, this._check(sd.get(name), fn), INTERNAL));
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -638,9 +797,20 @@ export async function init(opts) {
   const maxBytes = o.maxTensorBytes === undefined ? 0 : checkInt(o.maxTensorBytes, 'init', 'maxTensorBytes', 1, 2 ** 31);
   const seeded = o.seed !== undefined;
   const seed = seeded ? checkInt(o.seed, 'init', 'seed', 0, MAX_SEED) : 0;
-  const M = await createAttentionModule(moduleArg);
-  const engine = new AttentionPlayground(M);
+  let maxWork = DEFAULT_MAX_WORK;
+  if (o.maxCallWork !== undefined) {
+    maxWork = o.maxCallWork === Infinity ? Infinity : checkInt(o.maxCallWork, 'init', 'maxCallWork', 1, Number.MAX_SAFE_INTEGER);
+  }
+  let M;
+  try {
+    M = await createAttentionModule(moduleArg);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : describe(e);
+    throw new AttentionError(`init: could not load the WebAssembly engine (${why.slice(0, 300)})`);
+  }
+  const engine = new AttentionPlayground(M, INTERNAL);
   engine._call('init', () => M.configure(maxBytes, seeded, seed));
+  engine._setMaxWork(maxWork);
   return engine;
 }
 

@@ -181,3 +181,114 @@ test('stateDict() returns copies; AttentionResult disposes as one unit', () => {
   assert.ok(r.output.disposed && r.weights.disposed);
   for (const t of [...Object.values(sd), mha, x]) t.dispose();
 });
+
+// --- Findings of a hostile review of the packed package.
+function safetensorsFile(header, dataBytes = 0) {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const file = new Uint8Array(8 + json.length + dataBytes);
+  new DataView(file.buffer).setBigUint64(0, BigInt(json.length), true);
+  file.set(json, 8);
+  return file;
+}
+
+test('a tensor named "__proto__" in a file is an ordinary key, and disposing the result frees it', () => {
+  const base = ap.heapBytesInUse();
+  const out = ap.loadSafetensors(safetensorsFile({ __proto__: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, 16));
+  assert.deepEqual(Object.keys(out), ['__proto__']);
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(out, '__proto__').value.shape, [4]);
+  for (const t of Object.values(out)) t.dispose();
+  assert.equal(ap.heapBytesInUse(), base);
+  rejects(() => ap.loadSafetensors(safetensorsFile({ pad: 'x'.repeat(1 << 20) })), AttentionError, /^loadSafetensors: header length \d+ exceeds the limit of 1048576 bytes/);
+});
+
+test('calls whose work dwarfs their inputs fail at once over the per-call budget', async () => {
+  const big = ap.tensor(new Float32Array(4096 * 4096), [4096, 4096]);
+  rejects(() => ap.matmul(big, big), AttentionError, /^matmul: this call would take about 6\.9e10 multiply-adds, more than the per-call limit of 1\.7e10/);
+  const x = ap.tensor(new Float32Array(4096 * 4096), [1, 4096, 4096]);
+  rejects(() => ap.scaledDotProductAttention(x, x, x), AttentionError, /^scaledDotProductAttention: this call would take about/);
+  const gen = new ap.GeneralAttention(4096, 4096);
+  rejects(() => gen.forward(x, x, x), AttentionError, /^GeneralAttention\.forward: this call would take about/);
+  for (const t of [big, x, gen]) t.dispose();
+  const small = await pkg.init({ maxCallWork: 1000 });
+  const q = small.tensor(new Float32Array(16 * 16), [16, 16]);
+  assert.throws(() => small.scaledDotProductAttention(q, q, q), { name: 'AttentionError', message: /per-call limit of 1\.0e3/ });
+  const t = small.tensor(new Float32Array(4), [2, 2]);
+  small.matmul(t, t).dispose();  // 8 multiply-adds: fine
+  await assert.rejects(pkg.init({ maxCallWork: -1 }), { name: 'RangeError', message: /^init: maxCallWork/ });
+});
+
+test('getters that dispose arguments mid-call get a named Error, never an Embind BindingError', () => {
+  const run = (fn) => assert.throws(fn, (e) => e instanceof Error && e.name !== 'BindingError' && /^[\w.]+: .*(dispose|disposed)/.test(e.message));
+  let q = rand([1, 2, 4]);
+  run(() => ap.scaledDotProductAttention(q, q, q, { get mask() { q.dispose(); return null; } }));
+  q = rand([1, 2, 4]);
+  const b = new ap.BasicAttention(4);
+  run(() => b.forward(q, q, q, { get mask() { b.dispose(); return null; } }));
+  const m = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  const x = rand([2, 1, 4]);
+  run(() => m.forward(x, x, x, { get keyPaddingMask() { m.dispose(); return null; } }));
+  const m2 = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  run(() => m2.loadStateDict({ get zzz() { m2.dispose(); return new Float32Array(1); } }, { strict: false }));
+  for (const t of [q, x]) t.dispose();
+  assert.ok(usable());
+});
+
+test('Object.prototype pollution neither breaks calls nor sets options; inherited options mean nothing', () => {
+  const q = rand([1, 3, 4]);
+  const plain = ap.scaledDotProductAttention(q, q, q);
+  Object.prototype.causal = true;  // eslint-disable-line no-extend-native
+  Object.prototype.foo = 1;        // eslint-disable-line no-extend-native
+  try {
+    const r = ap.scaledDotProductAttention(q, q, q);
+    assert.deepEqual(r.weights.toArray(), plain.weights.toArray(), 'an inherited causal is not an option');
+    const m = new ap.MultiheadAttention({ embedDim: 4, numHeads: 2 });
+    m.forward(q, q, q).dispose();
+    for (const t of [r, m]) t.dispose();
+  } finally {
+    delete Object.prototype.causal;
+    delete Object.prototype.foo;
+  }
+  const hidden = Object.defineProperty({}, 'causal', { value: true, enumerable: false });
+  const viaSdpa = ap.scaledDotProductAttention(q, q, q, { causal: true, scale: 1 });
+  const viaDot = ap.dotProductAttention(q, q, q, hidden);  // an own non-enumerable key is an option too
+  assert.deepEqual(viaDot.weights.toArray(), viaSdpa.weights.toArray());
+  for (const t of [q, plain, viaSdpa, viaDot]) t.dispose();
+});
+
+test('shapes and data are read once; hidden parameters and forged objects are refused', async () => {
+  let reads = 0;
+  const shape = [2];
+  Object.defineProperty(shape, 0, { get() { return reads++ ? 1024 : 2; }, enumerable: true });
+  const t = ap.tensor([7, 8], shape);
+  assert.deepEqual(t.shape, [2]);
+  t.dispose();
+  rejects(() => ap.tensor([1], [1], 'float32', 'matmul'), TypeError, /^tensor: expected at most 3 arguments, got 4/);
+  rejects(() => new pkg.AttentionPlayground(), TypeError, /^AttentionPlayground: create the engine with `await init\(\)`/);
+  rejects(() => new MultiheadAttention(Object.create(pkg.AttentionPlayground.prototype), { embedDim: 4, numHeads: 1 }), TypeError, /^MultiheadAttention: the first argument must be the engine/);
+  await assert.rejects(pkg.init({ wasmBinary: new Uint8Array(10) }), { name: 'AttentionError', message: /^init: could not load the WebAssembly engine/ });
+  class Mine extends ap.MultiheadAttention { hello() { return 'hi'; } }
+  const mine = new Mine({ embedDim: 4, numHeads: 1 });
+  assert.ok(mine instanceof Mine && mine instanceof MultiheadAttention);
+  assert.equal(mine.hello(), 'hi');
+  mine.dispose();
+  const r = new AttentionResult(null, null);
+  r.output = 'not a tensor';
+  r.dispose();  // ignores what is not a tensor
+});
+
+test('numbers the engine would refuse are RangeErrors in JS, and messages name the JS call', async () => {
+  rejects(() => ap.alibiBias(2 ** 26, 1, 1), RangeError, /^alibiBias: heads must be an integer in \[1, 16777216\]/);
+  const q = rand([1, 2, 4]);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, { dropoutP: 0.9999999999999 }), RangeError, /^scaledDotProductAttention: dropoutP must be below 1 in float32/);
+  const tiny = await pkg.init({ maxTensorBytes: 1024 });
+  const tm = new tiny.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  assert.throws(() => tm.loadStateDict({ zz: new Float32Array(257) }, { strict: false }),
+    { name: 'AttentionError', message: /^MultiheadAttention\.loadStateDict: 'zz': shape \[257\] would need 1\.0 KiB/ });
+  tm.dispose();
+  const m = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  const x = rand([2, 1, 4]);
+  const kpm = ap.tensor([Infinity, 0], [1, 2]), am = ap.tensor([-Infinity, 0, 0, 0], [2, 2]);
+  rejects(() => m.forward(x, x, x, { keyPaddingMask: kpm, attnMask: am }), AttentionError, /^MultiheadAttention\.forward: attn_mask \+ key_padding_mask \(\+inf meets -inf\) contains NaN/);
+  for (const t of [q, m, x, kpm, am]) t.dispose();
+});
