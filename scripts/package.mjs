@@ -18,6 +18,7 @@ copyFileSync(join(built, 'attention_playground.wasm'), join(dist, 'attention_pla
 // upgrade that changes the generated code fails here rather than silently.
 let glue = readFileSync(join(built, 'attention_playground.mjs'), 'utf8');
 for (const [from, to] of [['for(var fieldName in fields)', 'for(var fieldName of Object.keys(fields))'],
+  ['for(fieldName in fields)', 'for(fieldName of Object.keys(fields))'],
   ['for(var i in fields)', 'for(var i of Object.keys(fields))']]) {
   if (!glue.includes(from)) throw new Error(`package: Embind glue no longer contains '${from}': re-check the value_object patch`);
   glue = glue.split(from).join(to);

@@ -103,7 +103,7 @@ test('dispose is idempotent, Symbol.dispose works, use after dispose throws', ()
   assert.throws(() => ap.scaledDotProductAttention(q, t, q), { message: /used after dispose/ });
   const mha = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
   mha[Symbol.dispose]();
-  assert.throws(() => mha.forward(q, q, q), { message: /MultiheadAttention: used after dispose/ });
+  assert.throws(() => mha.forward(q, q, q), { message: /MultiheadAttention\.forward: used after dispose/ });
   q.dispose();
 });
 
