@@ -43,22 +43,7 @@ std::string entry(const std::string& name, const std::string& dtype, const std::
 // The file is rejected with an attn::Error whose message starts "safetensors: ",
 // is at most kMaxMessage bytes and contains every fragment.
 ::testing::AssertionResult rejects(const std::vector<uint8_t>& bytes, std::initializer_list<const char*> fragments) {
-  try {
-    parse(bytes);
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    if (msg.rfind("safetensors: ", 0) != 0)
-      return ::testing::AssertionFailure() << "message \"" << msg << "\" does not start with \"safetensors: \"";
-    if (msg.size() > kMaxMessage)
-      return ::testing::AssertionFailure() << "message is " << msg.size() << " bytes: " << msg.substr(0, 200);
-    for (const char* f : fragments)
-      if (msg.find(f) == std::string::npos)
-        return ::testing::AssertionFailure() << "message \"" << msg << "\" lacks \"" << f << "\"";
-    return ::testing::AssertionSuccess() << msg;
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-attn exception: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "accepted";
+  return throws_error([&] { parse(bytes); }, fragments, "safetensors: ", kMaxMessage);
 }
 
 uint32_t bits_of(float f) {

@@ -100,13 +100,19 @@ inline std::vector<float> random_vector(size_t n, Rng& rng, float lo = -3.0f, fl
 // Sizes around the SIMD width W: 1 ... 3W+1, plus odd and larger ones.
 std::vector<size_t> sizes_around_width(bool with_zero = true);
 
-// Expects `fn` to throw attn::Error whose message contains every fragment.
+// Expects `fn` to throw attn::Error whose message starts with `prefix`, is at most
+// `max_length` bytes and contains every fragment.
 template <class Fn>
-::testing::AssertionResult throws_error(Fn fn, std::initializer_list<const char*> fragments) {
+::testing::AssertionResult throws_error(Fn fn, std::initializer_list<const char*> fragments,
+                                        const char* prefix = "", size_t max_length = std::string::npos) {
   try {
     fn();
   } catch (const Error& e) {
     std::string msg = e.what();
+    if (msg.rfind(prefix, 0) != 0)
+      return ::testing::AssertionFailure() << "message \"" << msg << "\" does not start with \"" << prefix << "\"";
+    if (msg.size() > max_length)
+      return ::testing::AssertionFailure() << "message is " << msg.size() << " bytes: " << msg.substr(0, 200);
     for (const char* f : fragments)
       if (msg.find(f) == std::string::npos)
         return ::testing::AssertionFailure() << "message \"" << msg << "\" lacks \"" << f << "\"";
