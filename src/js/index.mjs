@@ -785,7 +785,9 @@ export class AttentionPlayground {
  */
 export async function init(opts) {
   const o = checkOptions(opts, 'init', INIT_KEYS);
-  const moduleArg = {};
+  // The runtime's own console output (e.g. "failed to asynchronously prepare wasm") would be noise in a
+  // host app's console: every failure reaches the caller as a thrown Error instead.
+  const moduleArg = { print: () => {}, printErr: () => {} };
   if (o.wasmUrl !== undefined && o.wasmUrl !== null) {
     if (typeof o.wasmUrl !== 'string' && !(o.wasmUrl instanceof URL)) throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(o.wasmUrl)}`);
     moduleArg.wasmUrl = String(o.wasmUrl);
