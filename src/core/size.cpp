@@ -46,8 +46,14 @@ int64_t checked_numel(const Shape& shape, const char* what) {
 
 uint64_t checked_bytes(const Shape& shape, size_t elem_size, const char* what) {
   const uint64_t bytes = static_cast<uint64_t>(checked_numel(shape, what)) * elem_size;  // < 2^31 * 8: no overflow
-  ATTN_CHECK(bytes <= g_max_tensor_bytes, what, " ", shape, " would need ", bytes_str(bytes),
-             ", more than the per-tensor limit of ", bytes_str(g_max_tensor_bytes));
+  if (bytes > g_max_tensor_bytes) {
+    std::string need = bytes_str(bytes), limit = bytes_str(g_max_tensor_bytes);
+    if (need == limit) {  // "256.0 MiB ... limit of 256.0 MiB": say the bytes
+      need += " (" + std::to_string(bytes) + " bytes)";
+      limit += " (" + std::to_string(g_max_tensor_bytes) + " bytes)";
+    }
+    fail(what, " ", shape, " would need ", need, ", more than the per-tensor limit of ", limit);
+  }
   return bytes;
 }
 

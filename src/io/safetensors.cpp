@@ -238,7 +238,7 @@ Entry check_entry(const std::string& name, const json& info, uint64_t data_size)
     e.shape.push_back(static_cast<int64_t>(v));
   }
   // The decoded tensor must fit the per-tensor budget (and be indexable) before anything is read.
-  const bool as_bool = e.dtype->dtype == FileDType::BOOL || e.dtype->dtype == FileDType::U8;
+  const bool as_bool = e.dtype->dtype == FileDType::BOOL;
   checked_bytes(e.shape, as_bool ? 1 : 4, (tensor + " of shape").c_str());
   const auto numel = static_cast<uint64_t>(checked_numel(e.shape));
 
@@ -294,7 +294,7 @@ void convert(float* out, const uint8_t* p, size_t n, Convert to_float) {
 Tensor decode(const Entry& e, const uint8_t* p) {
   const std::string what = "safetensors: tensor " + quote(e.name);
   const auto n = static_cast<size_t>(checked_numel(e.shape));
-  if (e.dtype->dtype == FileDType::BOOL || e.dtype->dtype == FileDType::U8) {
+  if (e.dtype->dtype == FileDType::BOOL) {
     Tensor t = Tensor::empty(e.shape, DType::u8, what.c_str());
     uint8_t* out = t.data_u8();
     for (size_t i = 0; i < n; ++i) out[i] = p[i] != 0;
@@ -310,8 +310,9 @@ Tensor decode(const Entry& e, const uint8_t* p) {
     case FileDType::F64: convert<double>(out, p, n, [](double v) { return static_cast<float>(v); }); break;
     case FileDType::I64: convert<int64_t>(out, p, n, [](int64_t v) { return static_cast<float>(v); }); break;
     case FileDType::I32: convert<int32_t>(out, p, n, [](int32_t v) { return static_cast<float>(v); }); break;
-    case FileDType::BOOL:
-    case FileDType::U8: break;  // handled above
+    // Values kept (0..255), not squashed to bool: a U8 tensor is data; masks are BOOL.
+    case FileDType::U8: convert<uint8_t>(out, p, n, [](uint8_t v) { return static_cast<float>(v); }); break;
+    case FileDType::BOOL: break;  // handled above
   }
   return t;
 }

@@ -12,7 +12,7 @@
 // Failures throw attn::Error starting "safetensors: " and naming the tensor;
 // names and dtypes from the file are shown truncated and escaped.
 //
-// Supported dtypes: F32 (loaded as float32), BOOL/U8 (as bool), F16, BF16, F64,
+// Supported dtypes: F32 (loaded as float32), BOOL (as bool), U8, F16, BF16, F64,
 // I64, I32 (converted to float32, rounding to nearest). Not here: writing any
 // dtype but F32/BOOL, memory-mapping, big-endian hosts.
 #pragma once

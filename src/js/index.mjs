@@ -97,16 +97,43 @@ function checkEnum(v, fn, name, values, aliases = {}) {
 function checkOptions(opts, fn, valid) {
   const out = Object.create(null);
   if (opts === undefined || opts === null) return out;
-  if (typeof opts !== 'object' || Array.isArray(opts)) {
+  if (typeof opts !== 'object' || readingUser(fn, 'options', () => Array.isArray(opts))) {
     throw new TypeError(`${fn}: options must be an object, got ${describe(opts)}`);
   }
-  for (const key of Reflect.ownKeys(opts)) {
+  const keys = readingUser(fn, 'options', () => Reflect.ownKeys(opts));
+  for (const key of keys) {
     if (typeof key !== 'string' || !valid.includes(key)) {
       throw new TypeError(`${fn}: unknown option ${typeof key === 'string' ? `'${key.slice(0, 40)}'` : describe(key)} (valid options: ${valid.join(', ')})`);
     }
-    out[key] = opts[key];
+    out[key] = readingUser(fn, `option '${key}'`, () => opts[key]);
   }
   return out;
+}
+/**
+ * Runs `read`, which reads a caller's value (getters and Proxy traps run here and may throw anything,
+ * a revoked Proxy throws on every touch); what it throws becomes a TypeError naming the call.
+ */
+function readingUser(fn, what, read) {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith(`${fn}`)) throw e;  // one of ours
+    throw new TypeError(`${fn}: reading ${what} failed: ${e instanceof Error ? e.message : describe(e)}`);
+  }
+}
+// The length of an array-like from a caller, read once and checked.
+function lengthOf(a, fn, what, max) {
+  const n = readingUser(fn, `${what}.length`, () => a.length);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
+    throw new RangeError(`${fn}: ${what} has length ${describe(n)} (at most ${max})`);
+  }
+  return n;
+}
+// "256.0 MiB", as the engine prints sizes.
+function fmtBytes(b) {
+  if (b < 1024) return `${b} bytes`;
+  const [v, u] = b < 2 ** 20 ? [b / 1024, 'KiB'] : b < 2 ** 30 ? [b / 2 ** 20, 'MiB'] : [b / 2 ** 30, 'GiB'];
+  return `${v.toFixed(1)} ${u}`;
 }
 function checkArity(args, max, fn) {
   if (args.length > max) throw new TypeError(`${fn}: expected at most ${max} arguments, got ${args.length}`);
@@ -122,12 +149,12 @@ function engineOf(self, fn) {
   return Owned._engineOf(self);
 }
 // State-dict values that are plain data, copied once: typed arrays as they are, arrays checked into a Float64Array.
-function copyValues(value, fn) {
+function copyValues(value, fn, maxElements) {
   if (ArrayBuffer.isView(value) && (value instanceof Float32Array || value instanceof Float64Array || value instanceof Uint8Array)) return value;
-  if (!Array.isArray(value)) throw new TypeError(`${fn} must be a Float32Array, number[] or Tensor, got ${describe(value)}`);
-  const out = new Float64Array(value.length);
+  if (!readingUser(fn, 'the value', () => Array.isArray(value))) throw new TypeError(`${fn} must be a Float32Array, number[] or Tensor, got ${describe(value)}`);
+  const out = new Float64Array(lengthOf(value, fn, 'the value', maxElements));
   for (let i = 0; i < out.length; ++i) {
-    const x = value[i];
+    const x = readingUser(fn, `element ${i}`, () => value[i]);
     if (typeof x !== 'number') throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number`);
     out[i] = x;
   }
@@ -140,11 +167,14 @@ function defineEntry(obj, name, value) {
 }
 
 // ---------------------------------------------------------------------------
-// Work estimates (multiply-adds) of the calls whose cost grows faster than their inputs and
-// outputs, which the per-tensor byte budget already bounds: a [8192, 8192] @ [8192, 8192]
-// matmul is two legal 256 MiB inputs and ~2 minutes of single-threaded wasm. Calls over
-// init({ maxCallWork }) (default 2^34, about a second of SIMD GEMM) fail at once instead.
+// Work estimates, in units of one SIMD GEMM multiply-add (~0.06 ns here), for calls whose
+// cost the per-tensor byte budget does not bound: a [8192, 8192] @ [8192, 8192] matmul is
+// two legal 256 MiB inputs and ~2 minutes of single-threaded wasm, and 2^26 batches of
+// 1 x 1 attention are ~7 s of per-matrix overhead. Calls over init({ maxCallWork })
+// (default 2^34, about a second) fail at once instead. The constants are measured costs,
+// rounded up: per matrix of a batch, per softmax row, per transcendental.
 const DEFAULT_MAX_WORK = 2 ** 34;
+const PER_MATRIX = 2048, PER_ROW = 512, PER_TRIG = 1024, PER_TANH = 16;
 const prod = (dims) => dims.reduce((a, b) => a * b, 1);
 function fmtWork(w) { return w === Infinity ? 'unlimited' : w.toExponential(1).replace('e+', 'e'); }
 // Product of the broadcast of the leading (batch) dims; >= the real one when they do not broadcast.
@@ -158,15 +188,22 @@ const lead = (s, keep) => s.slice(0, Math.max(0, s.length - keep));
 function sdpaWork(q, k, v) {
   if (!q || !k || !v || q.length < 2 || k.length < 2 || v.length < 2) return 0;
   const L = q.at(-2), E = q.at(-1), S = k.at(-2), Ev = v.at(-1);
-  return batchOf(lead(q, 2), lead(k, 2), lead(v, 2)) * L * S * (E + Ev + 8);
+  return batchOf(lead(q, 2), lead(k, 2), lead(v, 2)) * (L * S * (E + Ev + 8) + L * PER_ROW + PER_MATRIX);
 }
 function matmulWork(a, b) {
   if (!a || !b || !a.length || !b.length) return 0;
   const A = a.length === 1 ? [1, a[0]] : a, B = b.length === 1 ? [b[0], 1] : b;
-  return batchOf(lead(A, 2), lead(B, 2)) * A.at(-2) * A.at(-1) * B.at(-1);
+  return batchOf(lead(A, 2), lead(B, 2)) * (A.at(-2) * A.at(-1) * B.at(-1) + A.at(-2) * B.at(-1) + PER_MATRIX);
+}
+// Row-wise ops over the last dim (softmax, entropy): per element and per row.
+function rowsWork(x, perElement) {
+  if (!x || !x.length) return 0;
+  return prod(lead(x, 1)) * (x.at(-1) * perElement + PER_ROW);
 }
 // Multi-head attention, (N, L, E) queries and (N, S, kdim/vdim) keys/values: projections and attention.
-function mhaWork(N, L, S, E, kdim, vdim) { return N * (2 * L * E * E + S * E * (kdim + vdim) + L * S * (2 * E + 8)); }
+function mhaWork(N, L, S, E, kdim, vdim) {
+  return N * (2 * L * E * E + S * E * (kdim + vdim) + L * S * (2 * E + 8) + L * PER_ROW + PER_MATRIX);
+}
 
 // Selection options shared by every attention call.
 const SELECTIONS = ['soft', 'top_k', 'threshold', 'argmax', 'sample'];
@@ -197,7 +234,7 @@ class Owned {
     leakRegistry?.register(this, { handle, what }, this);
   }
   /** The engine (from init()) this object lives in. */
-  get engine() { return this.#engine; }
+  get engine() { return Owned._is(this) ? this.#engine : undefined; }
   // Brand checks and reads that run no user code (no getters, no Proxy traps).
   static _is(x) { return typeof x === 'object' && x !== null && #handle in x; }
   static _engineOf(x) { return x.#engine; }
@@ -205,10 +242,11 @@ class Owned {
   static _whatOf(x) { return x.#what; }
   /** @internal the Embind handle; throws once disposed. */
   get _handle() {
+    if (!Owned._is(this)) throw new TypeError(`called on ${describe(this)}, not an object of attention-playground`);
     if (!this.#handle) throw new Error(`${this.#what}: used after dispose()`);
     return this.#handle;
   }
-  get disposed() { return this.#handle === null; }
+  get disposed() { return Owned._is(this) ? this.#handle === null : undefined; }
   dispose() {
     if (!Owned._is(this) || !this.#handle) return;
     leakRegistry?.unregister(this);
@@ -230,13 +268,18 @@ export class Tensor extends Owned {
     super(engine, handle, 'Tensor');
   }
   /** Dimensions, e.g. [2, 5, 16]. */
-  get shape() { return this._handle.shape(); }
+  get shape() { return tensorHandle(this, 'shape').shape(); }
   /** 'float32' or 'bool'. */
-  get dtype() { return DTYPES[this._handle.dtype()]; }
+  get dtype() { return DTYPES[tensorHandle(this, 'dtype').dtype()]; }
   /** Number of elements. */
-  get size() { return this._handle.numel(); }
+  get size() { return tensorHandle(this, 'size').numel(); }
   /** A copy of the data: Float32Array, or Uint8Array (0/1) for bool tensors. */
-  toArray() { return this._handle.view().slice(); }
+  toArray() { return tensorHandle(this, 'toArray').view().slice(); }
+}
+
+function tensorHandle(self, what) {
+  if (!Owned._is(self)) throw new TypeError(`Tensor.${what}: called on ${describe(self)}, not a Tensor`);
+  return self._handle;
 }
 
 /** Output and attention weights of one call. dispose() frees both. */
@@ -254,12 +297,12 @@ export class AttentionResult {
   [Symbol.dispose]() { this.dispose(); }
 }
 
-function readResult(engine, result) {
+function readResult(engine, result, fn) {
   let out = null;
   try {
-    const o = engine._check(result.takeOutput(), 'result');
+    const o = engine._check(result.takeOutput(), fn);
     out = o ? new Tensor(engine, o, INTERNAL) : null;
-    const w = engine._check(result.takeWeights(), 'result');
+    const w = engine._check(result.takeWeights(), fn);
     return new AttentionResult(out, w ? new Tensor(engine, w, INTERNAL) : null);
   } catch (e) {
     out?.dispose();
@@ -269,6 +312,13 @@ function readResult(engine, result) {
   }
 }
 
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+function isArrayBuffer(x) {
+  try { arrayBufferByteLength.call(x); return true; } catch { return false; }
+}
+function checkSelf(self, fn) {
+  if (!ENGINES.has(self)) throw new TypeError(`${fn}: called on ${describe(self)}, not an engine from init()`);
+}
 function checkEngine(engine, what) {
   if (!ENGINES.has(engine)) {
     throw new TypeError(`${what}: the first argument must be the engine from init() (or use new ap.${what}(...)), got ${describe(engine)}`);
@@ -289,15 +339,17 @@ class AttentionModule extends Owned {
     const engine = engineOf(this, fn);
     const o = checkOptions(opts, fn, ['strict']);
     const strict = o.strict === undefined ? true : checkBool(o.strict, fn, 'strict');
-    if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
+    if (dict === null || typeof dict !== 'object' || readingUser(fn, 'the state dict', () => Array.isArray(dict))) {
       throw new TypeError(`${fn}: expected an object of name -> Float32Array | Tensor, got ${describe(dict)}`);
     }
     // Every key and value is read once, before any wasm handle is taken: a getter cannot
     // dispose something this call is about to use.
-    const entries = Object.keys(dict).map((name) => {
+    const names = readingUser(fn, 'the state dict', () => Object.keys(dict));
+    const entries = names.map((name) => {
       const label = `'${name.slice(0, 60)}'`;
-      const value = dict[name];
-      return { name, label, tensor: Owned._is(value) ? value : null, values: Owned._is(value) ? null : copyValues(value, `${fn}: ${label}`) };
+      const value = readingUser(fn, label, () => dict[name]);
+      return { name, label, tensor: Owned._is(value) ? value : null,
+        values: Owned._is(value) ? null : copyValues(value, `${fn}: ${label}`, engine.maxTensorBytes / 4) };
     });
     const M = engine._M;
     const handle = engine._self(this, fn);
@@ -328,7 +380,7 @@ class AttentionModule extends Owned {
     const sd = engine._call(fn, () => engine._self(this, fn).stateDict());
     const out = {};
     try {
-      for (const name of sd.keys()) defineEntry(out, name, new Tensor(engine, engine._check(sd.get(name), fn), INTERNAL));
+      for (const name of sd.keys()) defineEntry(out, name, new Tensor(engine, engine._call(fn, () => sd.get(name)), INTERNAL));
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -399,7 +451,7 @@ export class GeneralAttention extends sizesModule('GeneralAttention', ['querySiz
 export class AdditiveAttention extends sizesModule('AdditiveAttention', ['keySize', 'querySize', 'numHiddens'], (M, s) => M.createAdditiveAttention(s)) {
   forward(query, key, value, opts) {
     return qkvForward(this, query, key, value, opts, ([kSize, qSize, H], q, k) =>
-      H * (prod(lead(q, 1)) * qSize + prod(lead(k, 1)) * kSize + batchOf(lead(q, 2), lead(k, 2)) * q.at(-2) * k.at(-2) * 4));
+      H * (prod(lead(q, 1)) * qSize + prod(lead(k, 1)) * kSize + batchOf(lead(q, 2), lead(k, 2)) * q.at(-2) * k.at(-2) * PER_TANH));
   }
 }
 /** Seed 003's concat rule `Attn`. Sizes: querySize, keySize, valueSize1, valueSize2, outputSize. */
@@ -442,6 +494,8 @@ export class SqueezeExcitation extends sizesModule('SqueezeExcitation', ['channe
     const fn = 'SqueezeExcitation.forward';
     checkArity(arguments, 1, fn);
     const e = engineOf(this, fn);
+    const xs = e._shapeOf(x), [C, r] = SIZES.get(this) ?? [0, 1];
+    if (xs?.length === 4) e._work(fn, xs[0] * (2 * C * Math.floor(C / r) + C * (xs[2] * xs[3] + PER_TANH) + PER_MATRIX));
     return e._result(fn, () => e._self(this, fn).forward(e._t(x, fn, 'input')));
   }
 }
@@ -572,16 +626,17 @@ export class AttentionPlayground {
     return this._check(value, fn);
   }
   /** @internal throws the engine's pending error, if any; returns `value` otherwise. */
-  _check(value, fn = 'attention-playground') {
+  _check(value, fn) {
     const err = this._M.takeError();
     if (err) {
       if (value && typeof value.delete === 'function') value.delete();
-      throw new AttentionError(err);
+      // The engine names its own entry point ("stateDict: out of memory ..."); say which call the user made.
+      throw new AttentionError(fn ? err.replace(/^[A-Za-z_][\w.]*: /, () => `${fn}: `) : err);
     }
     return value;
   }
   /** @internal */
-  _result(fn, body) { return readResult(this, this._call(fn, body)); }
+  _result(fn, body) { return readResult(this, this._call(fn, body), fn); }
   /** @internal */
   _tensorCall(fn, body) { return new Tensor(this, this._call(fn, body), INTERNAL); }
   /** @internal Embind handle of a Tensor argument of this engine. */
@@ -624,13 +679,16 @@ export class AttentionPlayground {
    * dtype, since a mask and a float tensor of 0/1 mean different things to attention.
    */
   tensor(data, shape, dtype) {
+    checkSelf(this, 'tensor');
     checkArity(arguments, 3, 'tensor');
     return this._tensor(data, shape, dtype, 'tensor');
   }
   /** @internal tensor() with `fn` naming the caller in messages. */
   _tensor(data, shape, dtype, fn) {
+    // Everything the caller gave is read once, into our own copies, before the engine allocates
+    // (a getter that ran later could grow the heap and detach the view being filled).
     const typed = ArrayBuffer.isView(data) && (data instanceof Float32Array || data instanceof Float64Array || data instanceof Uint8Array);
-    if (!typed && !Array.isArray(data)) {
+    if (!typed && !readingUser(fn, 'data', () => Array.isArray(data))) {
       throw new TypeError(`${fn}: data must be a Float32Array, Float64Array, Uint8Array or an array of numbers, got ${describe(data)}`);
     }
     if (dtype === undefined && data instanceof Uint8Array) {
@@ -638,21 +696,14 @@ export class AttentionPlayground {
     }
     dtype = checkEnum(dtype ?? 'float32', fn, 'dtype', DTYPES);
     const bool = dtype === 'bool';
-    // Copy the values and the shape first (each element read once), then check the copies.
-    let values = data;
-    if (!typed) {
-      values = bool ? new Uint8Array(data.length) : new Float64Array(data.length);
-      for (let i = 0; i < values.length; ++i) {
-        const x = data[i];
-        if (typeof x !== 'number' && !(bool && typeof x === 'boolean')) {
-          throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number${bool ? ' or boolean' : ''}`);
-        }
-        values[i] = bool ? (x ? 1 : 0) : x;
-      }
+    const length = typed ? data.length : lengthOf(data, fn, 'data', MAX_DIM);
+    let dims = [length];
+    if (shape !== undefined) {
+      if (!readingUser(fn, 'shape', () => Array.isArray(shape))) throw new TypeError(`${fn}: shape must be an array of non-negative integers, got ${describe(shape)}`);
+      const nd = lengthOf(shape, fn, 'shape', 16);
+      dims = [];
+      for (let i = 0; i < nd; ++i) dims.push(readingUser(fn, `shape[${i}]`, () => shape[i]));
     }
-    if (shape !== undefined && !Array.isArray(shape)) throw new TypeError(`${fn}: shape must be an array of non-negative integers, got ${describe(shape)}`);
-    const dims = shape === undefined ? [values.length] : Array.from(shape);
-    if (dims.length > 16) throw new RangeError(`${fn}: shape has ${dims.length} dims (at most 16)`);
     let n = 1;
     for (const d of dims) {
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_DIM) {
@@ -660,14 +711,23 @@ export class AttentionPlayground {
       }
       n *= d;
     }
-    if (n !== values.length) throw new RangeError(`${fn}: ${values.length} values do not fill shape [${dims.join(', ')}] (${n} elements)`);
-    let handle;
-    try {
-      handle = this._call(fn, () => this._M.tensorEmpty(dims, bool ? 1 : 0));
-    } catch (e) {  // the engine names "tensor"; say who asked
-      if (e instanceof AttentionError && fn !== 'tensor') throw new AttentionError(e.message.replace(/^tensor: /, `${fn}: `));
-      throw e;
+    if (n !== length) throw new RangeError(`${fn}: ${length} values do not fill shape [${dims.join(', ')}] (${n} elements)`);
+    const bytes = n * (bool ? 1 : 4), limit = this.maxTensorBytes;
+    if (bytes > limit) {  // before copying a huge array; the engine checks again
+      throw new AttentionError(`${fn}: shape [${dims.join(', ')}] would need ${fmtBytes(bytes)}, more than the per-tensor limit of ${fmtBytes(limit)}`);
     }
+    let values = data;
+    if (!typed) {
+      values = bool ? new Uint8Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; ++i) {
+        const x = readingUser(fn, `element ${i}`, () => data[i]);
+        if (typeof x !== 'number' && !(bool && typeof x === 'boolean')) {
+          throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number${bool ? ' or boolean' : ''}`);
+        }
+        values[i] = bool ? (x ? 1 : 0) : x;
+      }
+    }
+    const handle = this._call(fn, () => this._M.tensorEmpty(dims, bool ? 1 : 0));
     try {
       const view = handle.view();  // taken after the allocation, which may have grown the heap
       if (bool && typed) { for (let i = 0; i < n; ++i) view[i] = values[i] ? 1 : 0; } else view.set(values);
@@ -679,9 +739,9 @@ export class AttentionPlayground {
   }
 
   /** Bytes allocated on the wasm heap right now (for leak checks). */
-  heapBytesInUse() { return this._call('heapBytesInUse', () => this._M.heapBytesInUse()); }
+  heapBytesInUse() { checkSelf(this, 'heapBytesInUse'); return this._call('heapBytesInUse', () => this._M.heapBytesInUse()); }
   /** The per-tensor byte budget (init({ maxTensorBytes })). */
-  get maxTensorBytes() { return this._M.maxTensorBytes(); }
+  get maxTensorBytes() { checkSelf(this, 'maxTensorBytes'); return this._M.maxTensorBytes(); }
 
   /**
    * torch.nn.functional.scaled_dot_product_attention (PyTorch >= 2.5 semantics), also returning the weights.
@@ -691,12 +751,14 @@ export class AttentionPlayground {
    * sampling draw fresh randomness from this engine's generators on every call.
    */
   scaledDotProductAttention(q, k, v, opts) {
+    checkSelf(this, 'scaledDotProductAttention');
     checkArity(arguments, 4, 'scaledDotProductAttention');
     return this.#sdpa('scaledDotProductAttention', q, k, v, checkOptions(opts, 'scaledDotProductAttention',
       [...QKV_KEYS, 'scale', 'dropoutP']));
   }
   /** Unscaled softmax(Q Kᵀ) V (seed 000). Options as scaledDotProductAttention but no scale. */
   dotProductAttention(q, k, v, opts) {
+    checkSelf(this, 'dotProductAttention');
     checkArity(arguments, 4, 'dotProductAttention');
     const o = checkOptions(opts, 'dotProductAttention', [...QKV_KEYS, 'dropoutP']);
     o.scale = 1;
@@ -711,51 +773,65 @@ export class AttentionPlayground {
 
   /** Row entropy of attention weights (..., L, S) -> (..., L). */
   attentionEntropy(weights) {
+    checkSelf(this, 'attentionEntropy');
     checkArity(arguments, 1, 'attentionEntropy');
+    this._work('attentionEntropy', rowsWork(this._shapeOf(weights), PER_TANH));
     return this._tensorCall('attentionEntropy', () => this._M.attentionEntropy(this._t(weights, 'attentionEntropy', 'weights')));
   }
   /** Sinusoidal positional encoding table (maxLen, d). */
   sinusoidalTable(maxLen, d) {
+    checkSelf(this, 'sinusoidalTable');
     const fn = 'sinusoidalTable';
     checkArity(arguments, 2, fn);
     checkInt(maxLen, fn, 'maxLen');
     checkInt(d, fn, 'd', 1);
+    this._work(fn, maxLen * (Math.ceil(d / 2) * PER_TRIG / 4 + PER_ROW));
     return this._tensorCall(fn, () => this._M.sinusoidalTable(maxLen, d));
   }
   /** Rotary embedding of x (..., L, d): style 'interleaved' or 'half_split' (default). */
   applyRope(x, opts) {
+    checkSelf(this, 'applyRope');
     const fn = 'applyRope';
     const o = checkOptions(opts, fn, ['style', 'offset']);
     const style = checkEnum(o.style ?? 'half_split', fn, 'style', ['interleaved', 'half_split'], { halfSplit: 'half_split' });
     const offset = o.offset === undefined ? 0 : checkInt(o.offset, fn, 'offset');
+    const xs = this._shapeOf(x);
+    if (xs && xs.length >= 2) this._work(fn, xs.at(-2) * Math.floor(xs.at(-1) / 2) * PER_TRIG + rowsWork(xs, 4));
     return this._tensorCall(fn, () => this._M.applyRope(this._t(x, fn, 'x'), style === 'interleaved' ? 0 : 1, offset));
   }
   /** ALiBi additive bias (heads, L, S). */
   alibiBias(heads, L, S) {
+    checkSelf(this, 'alibiBias');
     const fn = 'alibiBias';
     checkArity(arguments, 3, fn);
     checkInt(heads, fn, 'heads', 1, 2 ** 24);
     checkInt(L, fn, 'L');
     checkInt(S, fn, 'S');
+    this._work(fn, heads * L * (S * 2 + PER_ROW));
     return this._tensorCall(fn, () => this._M.alibiBias(heads, L, S));
   }
   /** torch.matmul with batch broadcasting. */
   matmul(a, b) {
+    checkSelf(this, 'matmul');
     checkArity(arguments, 2, 'matmul');
     this._work('matmul', matmulWork(this._shapeOf(a), this._shapeOf(b)));
     return this._tensorCall('matmul', () => this._M.matmul(this._t(a, 'matmul', 'input'), this._t(b, 'matmul', 'other')));
   }
   /** Softmax over the last dim. */
   softmax(x) {
+    checkSelf(this, 'softmax');
     checkArity(arguments, 1, 'softmax');
+    this._work('softmax', rowsWork(this._shapeOf(x), 8));
     return this._tensorCall('softmax', () => this._M.softmax(this._t(x, 'softmax', 'input')));
   }
   /** Parses safetensors bytes (untrusted input) into { name: Tensor } (caller disposes). */
   loadSafetensors(bytes) {
+    checkSelf(this, 'loadSafetensors');
     const fn = 'loadSafetensors';
     checkArity(arguments, 1, fn);
-    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+    // Brand checks that run no user code (a Proxy is neither).
+    if (isArrayBuffer(bytes)) bytes = new Uint8Array(bytes);
+    if (!(ArrayBuffer.isView(bytes) && bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
     const buf = this._call(fn, () => this._M.bytesEmpty(bytes.length));
     let sd;
     try {
@@ -766,7 +842,7 @@ export class AttentionPlayground {
     }
     const out = {};
     try {
-      for (const name of sd.keys()) defineEntry(out, name, new Tensor(this, this._check(sd.get(name), fn), INTERNAL));
+      for (const name of sd.keys()) defineEntry(out, name, new Tensor(this, this._call(fn, () => sd.get(name)), INTERNAL));
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -789,11 +865,11 @@ export async function init(opts) {
   // host app's console: every failure reaches the caller as a thrown Error instead.
   const moduleArg = { print: () => {}, printErr: () => {} };
   if (o.wasmUrl !== undefined && o.wasmUrl !== null) {
-    if (typeof o.wasmUrl !== 'string' && !(o.wasmUrl instanceof URL)) throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(o.wasmUrl)}`);
+    if (typeof o.wasmUrl !== 'string' && !readingUser('init', 'wasmUrl', () => o.wasmUrl instanceof URL)) throw new TypeError(`init: wasmUrl must be a string or URL, got ${describe(o.wasmUrl)}`);
     moduleArg.wasmUrl = String(o.wasmUrl);
   }
   if (o.wasmBinary !== undefined && o.wasmBinary !== null) {
-    if (!(o.wasmBinary instanceof ArrayBuffer || ArrayBuffer.isView(o.wasmBinary))) throw new TypeError(`init: wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
+    if (!(isArrayBuffer(o.wasmBinary) || ArrayBuffer.isView(o.wasmBinary))) throw new TypeError(`init: wasmBinary must be an ArrayBuffer or Uint8Array, got ${describe(o.wasmBinary)}`);
     moduleArg.wasmBinary = o.wasmBinary;
   }
   const maxBytes = o.maxTensorBytes === undefined ? 0 : checkInt(o.maxTensorBytes, 'init', 'maxTensorBytes', 1, 2 ** 31);

@@ -293,3 +293,49 @@ test('numbers the engine would refuse are RangeErrors in JS, and messages name t
   rejects(() => m.forward(x, x, x, { keyPaddingMask: kpm, attnMask: am }), AttentionError, /^MultiheadAttention\.forward: attn_mask \+ key_padding_mask \(\+inf meets -inf\) contains NaN/);
   for (const t of [q, m, x, kpm, am]) t.dispose();
 });
+
+// --- Findings of a second hostile review.
+test('the work estimate counts per-matrix and per-row costs, and covers SqueezeExcitation', async () => {
+  const small = await pkg.init({ maxCallWork: 2 ** 20 });
+  // 1024 batches of 1 x 1 attention: ~10^4 multiply-adds, but ~2.6e6 units of per-matrix work.
+  const x = small.tensor(new Float32Array(1024), [1024, 1, 1]);
+  assert.throws(() => small.scaledDotProductAttention(x, x, x), { name: 'AttentionError', message: /^scaledDotProductAttention: this call would take about 2\.\de6/ });
+  assert.throws(() => small.softmax(small.tensor(new Float32Array(4096), [4096, 1])), { name: 'AttentionError', message: /^softmax: this call would take/ });
+  const se = new small.SqueezeExcitation(64, 1);
+  const img = small.tensor(new Float32Array(256 * 64), [256, 64, 1, 1]);
+  assert.throws(() => se.forward(img), { name: 'AttentionError', message: /^SqueezeExcitation\.forward: this call would take/ });
+  assert.throws(() => small.sinusoidalTable(4096, 4), { name: 'AttentionError', message: /^sinusoidalTable: this call would take/ });
+});
+
+test('values that throw or are revoked when read give a TypeError naming the call', () => {
+  const q = rand([1, 2, 4]);
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  rejects(() => ap.scaledDotProductAttention(q, q, q, proxy), TypeError, /^scaledDotProductAttention: reading options failed: /);
+  rejects(() => ap.scaledDotProductAttention(q, q, q, { get causal() { throw 42; } }), TypeError, /^scaledDotProductAttention: reading option 'causal' failed: 42/);
+  rejects(() => ap.tensor(proxy), TypeError, /^tensor: reading data failed/);
+  rejects(() => ap.loadSafetensors(proxy), TypeError, /^loadSafetensors: bytes must be a Uint8Array or ArrayBuffer/);
+  const m = new ap.MultiheadAttention({ embedDim: 4, numHeads: 1 });
+  rejects(() => m.loadStateDict({ get w() { throw new Error('boom'); } }), TypeError, /^MultiheadAttention\.loadStateDict: reading 'w' failed: boom/);
+  const sparse = [];
+  sparse.length = 1e8;
+  rejects(() => ap.tensor([], sparse), RangeError, /^tensor: shape has length 100000000 \(at most 16\)/);
+  const long = [];
+  long.length = 2 ** 32 - 1;
+  rejects(() => ap.tensor(long), RangeError, /^tensor: data has length 4294967295/);
+  rejects(() => Tensor.prototype.toArray.call({}), TypeError, /^Tensor\.toArray: called on an object/);
+  rejects(() => ap.matmul.call({}, q, q), TypeError, /^matmul: called on an object \(Object\), not an engine from init\(\)/);
+  for (const t of [q, m]) t.dispose();
+  assert.ok(usable());
+});
+
+test('a U8 tensor in a file keeps its values (only BOOL is a mask)', () => {
+  const file = safetensorsFile({ u: { dtype: 'U8', shape: [5], data_offsets: [0, 5] }, b: { dtype: 'BOOL', shape: [2], data_offsets: [5, 7] } }, 7);
+  file.set([0, 1, 2, 200, 255, 1, 0], file.length - 7);
+  const out = ap.loadSafetensors(file);
+  assert.equal(out.u.dtype, 'float32');
+  assert.deepEqual(Array.from(out.u.toArray()), [0, 1, 2, 200, 255]);
+  assert.equal(out.b.dtype, 'bool');
+  assert.deepEqual(Array.from(out.b.toArray()), [1, 0]);
+  Object.values(out).forEach((t) => t.dispose());
+});

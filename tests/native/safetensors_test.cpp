@@ -129,8 +129,8 @@ TEST(SafetensorsReader, DecodesEveryDTypeExactly) {
   EXPECT_EQ(bits_of(f.tensors.at("i32")), i32_expected);
   EXPECT_EQ(f.tensors.at("bool").dtype(), DType::u8);
   EXPECT_EQ(f.tensors.at("bool").to_vector(), (std::vector<float>{1, 0, 1}));
-  EXPECT_EQ(f.tensors.at("u8").dtype(), DType::u8);
-  EXPECT_EQ(f.tensors.at("u8").to_vector(), (std::vector<float>{0, 1, 1, 0}));
+  EXPECT_EQ(f.tensors.at("u8").dtype(), DType::f32) << "U8 keeps its values; only BOOL is a mask";
+  EXPECT_EQ(f.tensors.at("u8").to_vector(), (std::vector<float>{0, 2, 255, 0}));
   EXPECT_EQ(f.tensors.at("scalar").shape(), Shape{});
   EXPECT_EQ(f.tensors.at("scalar").at({}), 2.5f);
   EXPECT_EQ(f.tensors.at("empty").shape(), (Shape{0, 5}));
