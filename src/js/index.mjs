@@ -185,20 +185,26 @@ function batchOf(...shapes) {
   return p;
 }
 const lead = (s, keep) => s.slice(0, Math.max(0, s.length - keep));
-function sdpaWork(q, k, v) {
+function sdpaWork(q, k, v, maxBytes) {
   if (!q || !k || !v || q.length < 2 || k.length < 2 || v.length < 2) return 0;
   const L = q.at(-2), E = q.at(-1), S = k.at(-2), Ev = v.at(-1);
+  const batch = batchOf(lead(q, 2), lead(k, 2), lead(v, 2));
+  if (batch * L * S * 4 > maxBytes || batch * L * Ev === 0) return 0;  // the engine refuses it by size, or it is no work
   return batchOf(lead(q, 2), lead(k, 2), lead(v, 2)) * (L * S * (E + Ev + 8) + L * PER_ROW + PER_MATRIX);
 }
-function matmulWork(a, b) {
+function matmulWork(a, b, maxBytes) {
   if (!a || !b || !a.length || !b.length) return 0;
   const A = a.length === 1 ? [1, a[0]] : a, B = b.length === 1 ? [b[0], 1] : b;
+  const out = batchOf(lead(A, 2), lead(B, 2)) * A.at(-2) * B.at(-1);
+  if (out * 4 > maxBytes || out === 0) return 0;  // the engine refuses it by size, or it is no work
   return batchOf(lead(A, 2), lead(B, 2)) * (A.at(-2) * A.at(-1) * B.at(-1) + A.at(-2) * B.at(-1) + PER_MATRIX);
 }
 // Row-wise ops over the last dim (softmax, entropy): per element and per row.
-function rowsWork(x, perElement) {
+function rowsWork(x, perElement, maxBytes = Infinity) {
   if (!x || !x.length) return 0;
-  return prod(lead(x, 1)) * (x.at(-1) * perElement + PER_ROW);
+  const rows = prod(lead(x, 1));
+  if (rows * 4 > maxBytes) return 0;  // the engine refuses the (rows) output by size
+  return rows * (x.at(-1) * perElement + PER_ROW);
 }
 // Multi-head attention, (N, L, E) queries and (N, S, kdim/vdim) keys/values: projections and attention.
 function mhaWork(N, L, S, E, kdim, vdim) {
@@ -468,7 +474,7 @@ function qkvForward(m, q, k, v, opts, extraWork) {
   const o = checkOptions(opts, fn, QKV_KEYS);
   const args = attendArgs(o, fn);
   const [qs, ks, vs] = [q, k, v].map((t) => e._shapeOf(t));
-  e._work(fn, sdpaWork(qs, ks, vs) + (qs && ks && vs ? extraWork(SIZES.get(m) ?? [], qs, ks, vs) : 0));
+  e._work(fn, sdpaWork(qs, ks, vs, e.maxTensorBytes) + (qs && ks && vs ? extraWork(SIZES.get(m) ?? [], qs, ks, vs) : 0));
   return e._result(fn, () => e._self(m, fn).forward(e._t(q, fn, 'query'), e._t(k, fn, 'key'), e._t(v, fn, 'value'),
     e._opt(o.mask, fn, 'mask'), args));
 }
@@ -766,7 +772,7 @@ export class AttentionPlayground {
   }
   #sdpa(fn, q, k, v, o) {
     const args = attendArgs(o, fn, { scale: true, dropout: true });
-    this._work(fn, sdpaWork(this._shapeOf(q), this._shapeOf(k), this._shapeOf(v)));
+    this._work(fn, sdpaWork(this._shapeOf(q), this._shapeOf(k), this._shapeOf(v), this.maxTensorBytes));
     return this._result(fn, () => this._M.scaledDotProductAttention(this._t(q, fn, 'query'), this._t(k, fn, 'key'),
       this._t(v, fn, 'value'), this._opt(o.mask, fn, 'mask'), args));
   }
@@ -775,7 +781,7 @@ export class AttentionPlayground {
   attentionEntropy(weights) {
     checkSelf(this, 'attentionEntropy');
     checkArity(arguments, 1, 'attentionEntropy');
-    this._work('attentionEntropy', rowsWork(this._shapeOf(weights), PER_TANH));
+    this._work('attentionEntropy', rowsWork(this._shapeOf(weights), PER_TANH, this.maxTensorBytes));
     return this._tensorCall('attentionEntropy', () => this._M.attentionEntropy(this._t(weights, 'attentionEntropy', 'weights')));
   }
   /** Sinusoidal positional encoding table (maxLen, d). */
@@ -785,7 +791,7 @@ export class AttentionPlayground {
     checkArity(arguments, 2, fn);
     checkInt(maxLen, fn, 'maxLen');
     checkInt(d, fn, 'd', 1);
-    this._work(fn, maxLen * (Math.ceil(d / 2) * PER_TRIG / 4 + PER_ROW));
+    if (maxLen * d * 4 <= this.maxTensorBytes) this._work(fn, maxLen * (Math.ceil(d / 2) * PER_TRIG / 4 + PER_ROW));
     return this._tensorCall(fn, () => this._M.sinusoidalTable(maxLen, d));
   }
   /** Rotary embedding of x (..., L, d): style 'interleaved' or 'half_split' (default). */
@@ -807,14 +813,14 @@ export class AttentionPlayground {
     checkInt(heads, fn, 'heads', 1, 2 ** 24);
     checkInt(L, fn, 'L');
     checkInt(S, fn, 'S');
-    this._work(fn, heads * L * (S * 2 + PER_ROW));
+    if (heads * L * S * 4 <= this.maxTensorBytes) this._work(fn, heads * L * (S * 2 + PER_ROW));
     return this._tensorCall(fn, () => this._M.alibiBias(heads, L, S));
   }
   /** torch.matmul with batch broadcasting. */
   matmul(a, b) {
     checkSelf(this, 'matmul');
     checkArity(arguments, 2, 'matmul');
-    this._work('matmul', matmulWork(this._shapeOf(a), this._shapeOf(b)));
+    this._work('matmul', matmulWork(this._shapeOf(a), this._shapeOf(b), this.maxTensorBytes));
     return this._tensorCall('matmul', () => this._M.matmul(this._t(a, 'matmul', 'input'), this._t(b, 'matmul', 'other')));
   }
   /** Softmax over the last dim. */
