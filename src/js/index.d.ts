@@ -252,7 +252,8 @@ export interface InitOptions {
   /** Per-tensor byte budget, at most 2^31 (default 256 MiB): larger tensors fail with an AttentionError. */
   maxTensorBytes?: number;
   /**
-   * Per-call work budget in multiply-adds (default 2^34, about a second of SIMD GEMM; Infinity: none).
+   * Per-call work budget in units of about one SIMD multiply-add, counting per-matrix, per-row and
+   * transcendental costs too (default 2^34, about a second of SIMD GEMM; Infinity: none).
    * matmul, attention and module forwards whose estimated work exceeds it fail at once with an
    * AttentionError instead of blocking the thread for minutes.
    */

@@ -662,10 +662,10 @@ export class AttentionPlayground {
     if (!h) throw new Error(`${fn}: used after dispose()`);
     return h;
   }
-  /** @internal throws unless about `work` multiply-adds fit the per-call budget (init({ maxCallWork })). */
+  /** @internal throws unless about `work` units (~ SIMD multiply-adds) fit the per-call budget (init({ maxCallWork })). */
   _work(fn, work) {
     if (work > this.#maxWork) {
-      throw new AttentionError(`${fn}: this call would take about ${fmtWork(work)} multiply-adds, more than the per-call limit of ${fmtWork(this.#maxWork)} (init({ maxCallWork }) raises it)`);
+      throw new AttentionError(`${fn}: this call would take about ${fmtWork(work)} units of work (1 unit ~ one SIMD multiply-add), more than the per-call limit of ${fmtWork(this.#maxWork)} (init({ maxCallWork }) raises it)`);
     }
   }
   /** @internal */
