@@ -91,7 +91,9 @@ void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* wh
   Rng own_select_rng(opts.selection.seed, kSampleStream);
   Rng& select_rng = opts.selection.rng ? *opts.selection.rng : own_select_rng;
   const bool hard = opts.selection.kind != Selection::soft;
-  const bool zero_masked = opts.zero_fully_masked_rows && (add_base || keep_base);
+  // Without masks a row is all -inf only when the inputs hold -inf; the check still exits at the
+  // first live score, so it costs about one element per row.
+  const bool zero_masked = opts.zero_fully_masked_rows;
   for_each_row(shape, add.defined() ? add.t.strides() : Shape{}, keep.defined() ? keep.t.strides() : Shape{},
                [&](int64_t r, int64_t oa, int64_t ok) {
                  float* row = s + r * S;

@@ -10,6 +10,7 @@ namespace attn {
 Tensor sinusoidal_table(int64_t max_len, int64_t d, float base) {
   ATTN_CHECK(max_len >= 0 && d > 0, "sinusoidal_table: max_len must be >= 0 and d > 0, got ", max_len, " and ", d);
   Tensor pe = Tensor::empty({max_len, d}, DType::f32, "sinusoidal_table: table (max_len, d)");
+  if (pe.numel() == 0) return pe;  // before the column table below, which is sized by d alone
   // div_term = exp(arange(0, d, 2) * -(log(base) / d)), once per column pair, in double as the reference.
   std::vector<double> div_term((d + 1) / 2);
   for (int64_t i = 0; i < d; i += 2) div_term[i / 2] = std::exp(-static_cast<double>(i) * std::log(double(base)) / d);

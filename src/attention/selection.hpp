@@ -1,6 +1,9 @@
 // Soft vs hard attention (seeds 001/002). Soft attention weights every
 // position by the softmax; hard attention keeps only positions that pass a
-// condition, sets the rest to exactly 0 and renormalises what is left:
+// condition and sets the rest to exactly 0. With `renormalize` (the default) the
+// kept weights are rescaled to sum to 1, so the row is again a distribution; with
+// renormalize = false they stay as the softmax gave them (seed 001's literal rule)
+// and the row sums to less than 1. The rules:
 //   top_k      the k largest weights of each row (ties: lower index first)
 //   threshold  weights >= threshold; a row where none passes keeps its argmax
 //   argmax     only the largest weight (first on ties): one-hot when renormalised

@@ -4,8 +4,10 @@
 // Contract with the JS layer (src/js/index.mjs), which validates every argument's
 // type, range and option key before calling in:
 // - Arguments are Tensor handles, plain numbers/bools and option structs
-//   (value_object) of numbers/bools: no std::string argument can half-convert and
-//   leak, and no JS value reaches Embind with a type it would reject.
+//   (value_object) of numbers/bools. The only std::string arguments are state-dict
+//   names (StateDict.set/get/take/shape), always passed as the first argument
+//   with a handle JS has already checked, so no conversion can fail halfway and
+//   leak; no JS value reaches Embind with a type it would reject.
 // - Errors: a C++ exception must not unwind through Embind's JS frames (it would
 //   skip destructors and leak), so every entry point runs inside guarded(), which
 //   records the message (always starting with the function's name) and returns an
@@ -20,6 +22,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -47,7 +50,7 @@ std::string g_error;
 Rng g_dropout_rng(0x2545f4914f6cdd1dULL, kDropoutStream);
 Rng g_sample_rng(0x2545f4914f6cdd1dULL, kSampleStream);
 
-std::string take_error() { return std::move(g_error); }
+std::string take_error() { return std::exchange(g_error, std::string()); }
 
 // Length of a leading "name: " / "Class.method: " (the C++ function a message names), else 0.
 size_t leading_name(const std::string& msg) {
@@ -205,6 +208,16 @@ struct StateDictBuilder {
     return guarded("stateDict", [&]() -> Tensor* {
       auto it = dict.find(name);
       return it == dict.end() ? nullptr : new Tensor(it->second.clone());
+    });
+  }
+  // Moves the tensor out (no copy) for loadSafetensors, whose builder nobody else sees.
+  Tensor* take(const std::string& name) {
+    return guarded("loadSafetensors", [&]() -> Tensor* {
+      auto it = dict.find(name);
+      if (it == dict.end()) return nullptr;
+      auto* t = new Tensor(std::move(it->second));
+      dict.erase(it);
+      return t;
     });
   }
   // Just the shape, for loadStateDict's Float32Array values (no copy of the data).
@@ -456,7 +469,8 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("set", &StateDictBuilder::set)
       .function("keys", &StateDictBuilder::keys)
       .function("shape", &StateDictBuilder::shape)
-      .function("get", &StateDictBuilder::get, allow_raw_pointers());
+      .function("get", &StateDictBuilder::get, allow_raw_pointers())
+      .function("take", &StateDictBuilder::take, allow_raw_pointers());
   function("parseSafetensors", &parse_safetensors_js, allow_raw_pointers());
 
   function("scaledDotProductAttention", &sdpa, allow_raw_pointers());

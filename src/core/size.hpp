@@ -7,8 +7,8 @@
 // lowered or raised at run time (JS: init({ maxTensorBytes })):
 //  - wasm32: 256 MiB. The heap is capped at 2 GiB and never shrinks: a 1 GiB tensor
 //    pins half of it for the instance's life, and filling one (a 16384 x 16384
-//    sinusoidal table) is tens of seconds of legal work. 256 MiB holds every tensor
-//    of any model that fits the heap at all (GPT-2 small's largest, wte, is 147 MiB).
+//    sinusoidal table) is tens of seconds of legal work. 256 MiB holds the largest
+//    tensor of models like GPT-2 small (wte, 147 MiB); raise it for larger ones.
 //  - native: 16 GiB.
 //
 // A shape is "indexable" when the product of its dims, with 0 counted as 1, fits

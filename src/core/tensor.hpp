@@ -3,11 +3,12 @@
 //
 // - Storage is 64-byte aligned and reference-counted; views (reshape of a
 //   contiguous tensor, transpose, slice, select, unsqueeze) share it, as in PyTorch.
-// - Tensor::from_blob wraps memory the caller owns (no copy, no free): the
-//   bindings use it to view the wasm heap, kernels never see the difference.
+// - Tensor::from_blob wraps memory the caller owns (no copy, no free).
+// - Every allocation goes through checked_bytes (core/size.hpp): 64-bit sizes
+//   held to the per-tensor byte budget.
 // - Kernels take raw pointers; call contiguous() first when a tensor may be
 //   a strided view.
-// Not here: arithmetic (kernels/ops.hpp), dtype promotion, autograd.
+// Not here: arithmetic (ops/ops.hpp), dtype promotion, autograd.
 #pragma once
 
 #include <cstddef>

@@ -262,7 +262,7 @@ Entry check_entry(const std::string& name, const json& info, uint64_t data_size)
 // The format requires the byte ranges, sorted, to tile the data section: each
 // begins where the previous ended and the last ends at the end. This refuses
 // holes, overlaps and aliases (issue 7: 64 aliases of one 4 MiB block expanded
-// to 512 MiB), and bounds the decoded data by twice the data section.
+// to 512 MiB), and bounds the decoded data by 4x the data section (U8 -> float32).
 void check_tiling(std::vector<Entry>& entries, uint64_t data_size) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);

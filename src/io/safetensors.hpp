@@ -8,7 +8,7 @@
 // size within max_tensor_bytes()), every byte range against its shape, and that
 // the ranges tile the data section exactly, as the reference implementation
 // requires (no holes, overlaps or aliases; zero-length tensors are fine). So the
-// decoded data is at most twice the data section (F16/BF16 widen to float32).
+// decoded data is at most 4x the data section (U8 widens to float32, F16/BF16 2x).
 // Failures throw attn::Error starting "safetensors: " and naming the tensor;
 // names and dtypes from the file are shown truncated and escaped.
 //

@@ -77,8 +77,9 @@ export interface SelectionOptions {
    */
   renormalize?: boolean;
   /**
-   * Makes sampling (and dropout) reproducible. Without a seed every call draws fresh randomness
-   * from the engine's generators (one stream for dropout, one for sampling).
+   * Makes sampling reproducible, and dropout in scaledDotProductAttention/dotProductAttention.
+   * Without a seed every call draws fresh randomness from the engine's generators (one stream for
+   * dropout, one for sampling). MultiheadAttention's dropout uses the module's own seeded generator.
    */
   seed?: number;
 }
@@ -128,7 +129,7 @@ export interface MhaForwardOptions extends SelectionOptions {
   isCausal?: boolean;
 }
 
-export type StateDictInput = Record<string, Float32Array | number[] | Tensor>;
+export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 
 /** Parameters by PyTorch name, train/eval. */
 declare abstract class AttentionModule implements Disposable {

@@ -150,7 +150,7 @@ function engineOf(self, fn) {
 }
 // State-dict values that are plain data, copied once: typed arrays as they are, arrays checked into a Float64Array.
 function copyValues(value, fn, maxElements) {
-  if (ArrayBuffer.isView(value) && (value instanceof Float32Array || value instanceof Float64Array || value instanceof Uint8Array)) return value;
+  if (TENSOR_ARRAYS.includes(typedKind(value))) return value;
   if (!readingUser(fn, 'the value', () => Array.isArray(value))) throw new TypeError(`${fn} must be a Float32Array, number[] or Tensor, got ${describe(value)}`);
   const out = new Float64Array(lengthOf(value, fn, 'the value', maxElements));
   for (let i = 0; i < out.length; ++i) {
@@ -189,7 +189,7 @@ function sdpaWork(q, k, v, maxBytes) {
   if (!q || !k || !v || q.length < 2 || k.length < 2 || v.length < 2) return 0;
   const L = q.at(-2), E = q.at(-1), S = k.at(-2), Ev = v.at(-1);
   const batch = batchOf(lead(q, 2), lead(k, 2), lead(v, 2));
-  if (batch * L * S * 4 > maxBytes || batch * L * Ev === 0) return 0;  // the engine refuses it by size, or it is no work
+  if (batch * L * S * 4 > maxBytes || batch * L * S === 0) return 0;  // the engine refuses it by size, or it is no work
   return batchOf(lead(q, 2), lead(k, 2), lead(v, 2)) * (L * S * (E + Ev + 8) + L * PER_ROW + PER_MATRIX);
 }
 function matmulWork(a, b, maxBytes) {
@@ -319,6 +319,14 @@ function readResult(engine, result, fn) {
 }
 
 const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+// %TypedArray%.prototype getters, called on a value: they read internal slots, so no getter,
+// prototype or Proxy trap of the caller's runs (a Proxy is not a typed array to them).
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+const typedTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag).get;
+const typedLengthOf = Object.getOwnPropertyDescriptor(typedArrayProto, 'length').get;
+/** 'Float32Array' | 'Float64Array' | 'Uint8Array' | ... for a real typed array, else undefined. */
+function typedKind(x) { return typedTag.call(x); }
+const TENSOR_ARRAYS = ['Float32Array', 'Float64Array', 'Uint8Array'];
 function isArrayBuffer(x) {
   try { arrayBufferByteLength.call(x); return true; } catch { return false; }
 }
@@ -693,16 +701,16 @@ export class AttentionPlayground {
   _tensor(data, shape, dtype, fn) {
     // Everything the caller gave is read once, into our own copies, before the engine allocates
     // (a getter that ran later could grow the heap and detach the view being filled).
-    const typed = ArrayBuffer.isView(data) && (data instanceof Float32Array || data instanceof Float64Array || data instanceof Uint8Array);
+    const kind = typedKind(data), typed = TENSOR_ARRAYS.includes(kind);
     if (!typed && !readingUser(fn, 'data', () => Array.isArray(data))) {
       throw new TypeError(`${fn}: data must be a Float32Array, Float64Array, Uint8Array or an array of numbers, got ${describe(data)}`);
     }
-    if (dtype === undefined && data instanceof Uint8Array) {
+    if (dtype === undefined && kind === 'Uint8Array') {
       throw new TypeError(`${fn}: a Uint8Array needs an explicit dtype: ap.tensor(data, shape, 'bool') for a mask, or 'float32'`);
     }
     dtype = checkEnum(dtype ?? 'float32', fn, 'dtype', DTYPES);
     const bool = dtype === 'bool';
-    const length = typed ? data.length : lengthOf(data, fn, 'data', MAX_DIM);
+    const length = typed ? typedLengthOf.call(data) : lengthOf(data, fn, 'data', MAX_DIM);
     let dims = [length];
     if (shape !== undefined) {
       if (!readingUser(fn, 'shape', () => Array.isArray(shape))) throw new TypeError(`${fn}: shape must be an array of non-negative integers, got ${describe(shape)}`);
@@ -720,7 +728,8 @@ export class AttentionPlayground {
     if (n !== length) throw new RangeError(`${fn}: ${length} values do not fill shape [${dims.join(', ')}] (${n} elements)`);
     const bytes = n * (bool ? 1 : 4), limit = this.maxTensorBytes;
     if (bytes > limit) {  // before copying a huge array; the engine checks again
-      throw new AttentionError(`${fn}: shape [${dims.join(', ')}] would need ${fmtBytes(bytes)}, more than the per-tensor limit of ${fmtBytes(limit)}`);
+      const [need, max] = fmtBytes(bytes) === fmtBytes(limit) ? [`${fmtBytes(bytes)} (${bytes} bytes)`, `${fmtBytes(limit)} (${limit} bytes)`] : [fmtBytes(bytes), fmtBytes(limit)];
+      throw new AttentionError(`${fn}: shape [${dims.join(', ')}] would need ${need}, more than the per-tensor limit of ${max}`);
     }
     let values = data;
     if (!typed) {
@@ -730,13 +739,13 @@ export class AttentionPlayground {
         if (typeof x !== 'number' && !(bool && typeof x === 'boolean')) {
           throw new TypeError(`${fn}: element ${i} is ${describe(x)}, not a number${bool ? ' or boolean' : ''}`);
         }
-        values[i] = bool ? (x ? 1 : 0) : x;
+        values[i] = bool ? (typeof x === 'boolean' ? +x : +(x !== 0)) : x;  // NaN is true, as torch's .bool()
       }
     }
     const handle = this._call(fn, () => this._M.tensorEmpty(dims, bool ? 1 : 0));
     try {
       const view = handle.view();  // taken after the allocation, which may have grown the heap
-      if (bool && typed) { for (let i = 0; i < n; ++i) view[i] = values[i] ? 1 : 0; } else view.set(values);
+      if (bool && typed) { for (let i = 0; i < n; ++i) view[i] = values[i] !== 0 ? 1 : 0; } else view.set(values);
     } catch (e) {
       handle.delete();
       throw e;
@@ -837,8 +846,8 @@ export class AttentionPlayground {
     checkArity(arguments, 1, fn);
     // Brand checks that run no user code (a Proxy is neither).
     if (isArrayBuffer(bytes)) bytes = new Uint8Array(bytes);
-    if (!(ArrayBuffer.isView(bytes) && bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
-    const buf = this._call(fn, () => this._M.bytesEmpty(bytes.length));
+    if (typedKind(bytes) !== 'Uint8Array') throw new TypeError(`${fn}: bytes must be a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+    const buf = this._call(fn, () => this._M.bytesEmpty(typedLengthOf.call(bytes)));
     let sd;
     try {
       buf.view().set(bytes);
@@ -848,7 +857,7 @@ export class AttentionPlayground {
     }
     const out = {};
     try {
-      for (const name of sd.keys()) defineEntry(out, name, new Tensor(this, this._call(fn, () => sd.get(name)), INTERNAL));
+      for (const name of sd.keys()) defineEntry(out, name, new Tensor(this, this._call(fn, () => sd.take(name)), INTERNAL));
       return out;
     } catch (e) {
       for (const t of Object.values(out)) t.dispose();
@@ -863,7 +872,7 @@ export class AttentionPlayground {
  * Loads the engine (one WebAssembly instance). In Node the .wasm is read from the package folder;
  * in browsers it is fetched next to this module unless `wasmUrl` says otherwise; `wasmBinary`
  * (ArrayBuffer/Uint8Array) skips loading altogether. `maxTensorBytes`: the per-tensor byte budget
- * (default 256 MiB; model files are not held to it). `seed`: seeds the engine's dropout and sampling generators.
+ * (default 256 MiB; each tensor of a model file is held to it, the file's bytes are not). `seed`: seeds the engine's dropout and sampling generators.
  */
 export async function init(opts) {
   const o = checkOptions(opts, 'init', INIT_KEYS);

@@ -160,8 +160,17 @@ test('dropout and sampling: fresh randomness per call without a seed, reproducib
   assert.equal(run({ dropoutP: 0.5, seed: 3 }), run({ dropoutP: 0.5, seed: 3 }));
   assert.notEqual(run({ selection: 'sample' }), run({ selection: 'sample' }));
   assert.equal(run({ selection: 'sample', seed: 9 }), run({ selection: 'sample', seed: 9 }));
-  // Separate streams: with one seed, dropout's zeros do not follow the sampled positions.
-  assert.notEqual(run({ dropoutP: 0.5, seed: 4 }), run({ selection: 'sample', seed: 4 }));
+  // Separate streams: with one seed, adding sampling does not shift dropout's draws. Where the
+  // sample picks key j, the sampled row survives dropout exactly when dropout alone kept j.
+  const rows = (opts) => { const r = ap.scaledDotProductAttention(q, k, v, opts); try { return r.weights.toArray(); } finally { r.dispose(); } };
+  const drop = rows({ dropoutP: 0.5, seed: 4 }), pick = rows({ selection: 'sample', seed: 4 }), both = rows({ dropoutP: 0.5, selection: 'sample', seed: 4 });
+  let kept = 0;
+  for (let i = 0; i < 8; ++i) {
+    const j = pick.subarray(i * 16, i * 16 + 16).indexOf(1);
+    assert.equal(both[i * 16 + j] !== 0, drop[i * 16 + j] !== 0, `row ${i}, key ${j}`);
+    kept += both[i * 16 + j] !== 0;
+  }
+  assert.ok(kept > 0 && kept < 8, 'dropout both kept and dropped sampled keys');
   for (const t of [q, k, v]) t.dispose();
 });
 

@@ -3,7 +3,8 @@
 // dims, stride overflow, zero-size work, and the PyTorch >= 2.5 semantics of
 // fully masked rows. Every size test runs under an explicit 1 GiB per-tensor
 // budget so it behaves the same natively and in wasm, and each must throw an
-// attn::Error naming the function before anything is allocated.
+// attn::Error naming what it was about to allocate, before allocating it (the
+// bindings then prefix the JS function's name; tests/js/hardening.test.mjs).
 #include <cmath>
 #include <limits>
 #include <set>
@@ -38,8 +39,11 @@ TEST(Hardening, ByteCountsAreCheckedIn64BitsAgainstTheBudget) {
   EXPECT_TRUE(throws_error([] { Tensor::empty({kMax32}); }, {"would need 8.0 GiB"}));
   EXPECT_TRUE(throws_error([] { Tensor::zeros({32768, 32768}, DType::f32, "my_op: output"); },
                            {"my_op: output [32768, 32768] would need 4.0 GiB"}));
-  // Bool tensors are 1 byte per element: 2^30 of them is exactly the budget.
-  EXPECT_NO_THROW(Tensor::empty({1 << 20}, DType::u8));
+  {  // The budget is inclusive, and bool tensors are 1 byte per element.
+    BudgetScope small(1 << 20);
+    EXPECT_NO_THROW(Tensor::empty({1 << 20}, DType::u8));
+    EXPECT_TRUE(throws_error([] { Tensor::empty({(1 << 20) + 1}, DType::u8); }, {"1048577 bytes"}));
+  }
   EXPECT_TRUE(throws_error([] { Storage s((uint64_t{1} << 32) + 64); }, {"more than the per-tensor limit"}));
   EXPECT_TRUE(throws_error([] { set_max_tensor_bytes(0); }, {"set_max_tensor_bytes"}));
 }
