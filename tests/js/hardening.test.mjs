@@ -348,3 +348,16 @@ test('a U8 tensor in a file keeps its values (only BOOL is a mask)', () => {
   assert.deepEqual(Array.from(out.b.toArray()), [1, 0]);
   Object.values(out).forEach((t) => t.dispose());
 });
+
+test('review findings: empty tables allocate nothing; an empty value dim still counts as work', async () => {
+  const base = ap.heapBytesInUse();
+  const t = ap.sinusoidalTable(0, 2 ** 31 - 1);  // used to build a column table of 2^30 doubles first
+  assert.deepEqual(t.shape, [0, 2 ** 31 - 1]);
+  t.dispose();
+  assert.equal(ap.heapBytesInUse(), base);
+  const small = await pkg.init({ maxCallWork: 10000 });
+  const q = small.tensor(new Float32Array(256), [16, 16]), v = small.tensor([], [16, 0]);
+  assert.throws(() => small.scaledDotProductAttention(q, q, v), { name: 'AttentionError', message: /^scaledDotProductAttention: this call would take/ });
+  const m = small.tensor([NaN, 0, 1], [3], 'bool');
+  assert.deepEqual(Array.from(m.toArray()), [1, 0, 1], 'NaN is true, as torch .bool()');
+});
