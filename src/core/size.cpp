@@ -16,20 +16,22 @@ void set_max_tensor_bytes(uint64_t bytes) {
   g_max_tensor_bytes = bytes;
 }
 
-int64_t checked_mul(int64_t a, int64_t b, const char* what) {
-  ATTN_CHECK(a >= 0 && b >= 0, what, ": negative size (", a, " x ", b, ")");
+namespace {
+// a op b for sizes: both non-negative, the result within kMaxNumel.
+template <class Op>
+int64_t checked_op(int64_t a, int64_t b, const char* what, const char* sign, Op op_overflows) {
+  ATTN_CHECK(a >= 0 && b >= 0, what, ": negative size (", a, sign, b, ")");
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r) || r > kMaxNumel)
-    fail(what, ": ", a, " x ", b, " is too large (more than ", kMaxNumel, " elements)");
+  if (op_overflows(a, b, &r) || r > kMaxNumel) fail(what, ": ", a, sign, b, " is too large (more than ", kMaxNumel, ")");
   return r;
 }
+}  // namespace
 
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  return checked_op(a, b, what, " x ", [](int64_t x, int64_t y, int64_t* r) { return __builtin_mul_overflow(x, y, r); });
+}
 int64_t checked_add(int64_t a, int64_t b, const char* what) {
-  ATTN_CHECK(a >= 0 && b >= 0, what, ": negative size (", a, " + ", b, ")");
-  int64_t r;
-  if (__builtin_add_overflow(a, b, &r) || r > kMaxNumel)
-    fail(what, ": ", a, " + ", b, " is too large (more than ", kMaxNumel, ")");
-  return r;
+  return checked_op(a, b, what, " + ", [](int64_t x, int64_t y, int64_t* r) { return __builtin_add_overflow(x, y, r); });
 }
 
 int64_t checked_numel(const Shape& shape, const char* what) {

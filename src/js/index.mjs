@@ -283,8 +283,10 @@ export class Tensor extends Owned {
   toArray() { return tensorHandle(this, 'toArray').view().slice(); }
 }
 
+// A Tensor of this package (by its private fields: no user code runs).
+function isTensor(x) { return Owned._is(x) && Owned._whatOf(x) === 'Tensor'; }
 function tensorHandle(self, what) {
-  if (!Owned._is(self)) throw new TypeError(`Tensor.${what}: called on ${describe(self)}, not a Tensor`);
+  if (!isTensor(self)) throw new TypeError(`Tensor.${what}: called on ${describe(self)}, not a Tensor`);
   return self._handle;
 }
 
@@ -655,7 +657,7 @@ export class AttentionPlayground {
   _tensorCall(fn, body) { return new Tensor(this, this._call(fn, body), INTERNAL); }
   /** @internal Embind handle of a Tensor argument of this engine. */
   _t(x, fn, name) {
-    if (!Owned._is(x) || !(Object.getPrototypeOf(x) === Tensor.prototype)) {
+    if (!isTensor(x)) {
       throw new TypeError(`${fn}: ${name} must be a Tensor (create it with ap.tensor(data, shape)), got ${describe(x)}`);
     }
     if (Owned._engineOf(x) !== this) throw new TypeError(`${fn}: ${name} belongs to another engine (each init() is its own wasm instance; tensors cannot cross)`);
@@ -680,7 +682,7 @@ export class AttentionPlayground {
   _setMaxWork(w) { this.#maxWork = w; }
   /** @internal a live Tensor's shape, read without running user code; null for anything else. */
   _shapeOf(x) {
-    if (!Owned._is(x) || Owned._engineOf(x) !== this || Object.getPrototypeOf(x) !== Tensor.prototype) return null;
+    if (!isTensor(x) || Owned._engineOf(x) !== this) return null;
     const h = Owned._handleOf(x);
     return h ? h.shape() : null;
   }
