@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(cmake make g++ emscripten libxsimd-dev binaryen wabt libgtest-dev googletest nlohmann-json3-dev)
 # clang and its sanitizer/libFuzzer runtimes, for the safetensors fuzzer (scripts/fuzz.sh)
 packages+=(clang-14 libclang-rt-14-dev)
+# real English text: the GPT-2 tokenizer fixture (scripts/fixtures/gpt2_bpe.mjs)
+packages+=(fortunes)
 [[ "${1:-}" == "--browser" ]] && packages+=(chromium)
 
 missing=()
