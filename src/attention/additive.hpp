@@ -9,6 +9,7 @@
 
 #include "attention/scaled_dot.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -17,10 +18,14 @@ class AdditiveAttention : public Module {
   static constexpr const char* kName = "AdditiveAttention";
   AdditiveAttention(int64_t key_size, int64_t query_size, int64_t num_hiddens, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
   int64_t key_size, query_size, num_hiddens;
-  Tensor W_k, W_q, w_v;
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear W_k, W_q, w_v;  // "W_k.weight" (H, key_size), "W_q.weight" (H, query_size), "w_v.weight" (1, H)
 };
 
 }  // namespace attn

@@ -1,9 +1,17 @@
 #include "attention/concat.hpp"
 
-#include "attention/init.hpp"
+#include "core/init.hpp"
 #include "ops/ops.hpp"
 
 namespace attn {
+
+namespace {
+// query_size + key_size, after checking every size (the members are built from them).
+int64_t checked_sum(int64_t q, int64_t k, int64_t v1, int64_t v2, int64_t out) {
+  ATTN_CHECK(q > 0 && k > 0 && v1 > 0 && v2 > 0 && out > 0, "ConcatAttention: all sizes must be positive");
+  return checked_add(q, k, "ConcatAttention");
+}
+}  // namespace
 
 ConcatAttention::ConcatAttention(int64_t query_size_, int64_t key_size_, int64_t value_size1_, int64_t value_size2_,
                                  int64_t output_size_, uint64_t seed)
@@ -11,15 +19,13 @@ ConcatAttention::ConcatAttention(int64_t query_size_, int64_t key_size_, int64_t
       key_size(key_size_),
       value_size1(value_size1_),
       value_size2(value_size2_),
-      output_size(output_size_) {
+      output_size(output_size_),
+      init_rng_(seed),
+      attn(checked_sum(query_size_, key_size_, value_size1_, value_size2_, output_size_), value_size1_, true, init_rng_),
+      attn_combine(query_size_ + value_size2_, output_size_, true, init_rng_) {
   module_name_ = "ConcatAttention";
-  ATTN_CHECK(query_size > 0 && key_size > 0 && value_size1 > 0 && value_size2 > 0 && output_size > 0,
-             "ConcatAttention: all sizes must be positive");
-  Rng rng(seed);
-  attn_weight = linear_init({value_size1, query_size + key_size}, rng);
-  attn_bias = linear_init({value_size1}, rng, query_size + key_size);
-  combine_weight = linear_init({output_size, query_size + value_size2}, rng);
-  combine_bias = linear_init({output_size}, rng, query_size + value_size2);
+  register_module("attn", attn);
+  register_module("attn_combine", attn_combine);
 }
 
 AttentionResult ConcatAttention::forward(const Tensor& Q, const Tensor& K, const Tensor& V, const SdpaOptions& opts) {
@@ -38,18 +44,12 @@ AttentionResult ConcatAttention::forward(const Tensor& Q, const Tensor& K, const
   ATTN_CHECK(V.size(1) == value_size1 && V.size(2) == value_size2, what, ": V has shape ", V.shape(), " but expected [1, ",
              value_size1, ", ", value_size2, "]");
   const Tensor q0 = Q.select(0, 0), k0 = K.select(0, 0);                // (n, q), (n, k)
-  Tensor scores = linear(cat({q0, k0}, 1), attn_weight, attn_bias, what);  // (n, value_size1)
+  Tensor scores = linear(cat({q0, k0}, 1), attn.weight, attn.bias, what);  // (n, value_size1)
   WeightOptions w = to_weight_options(opts, scores.size(0), value_size1, 1.0f, what);
   AttentionResult r = attend(scores, V.select(0, 0), w, what);             // output: (n, value_size2)
-  Tensor combined = linear(cat({q0, r.output}, 1), combine_weight, combine_bias, what);
+  Tensor combined = linear(cat({q0, r.output}, 1), attn_combine.weight, attn_combine.bias, what);
   return {combined.unsqueeze(0), r.weights};
 }
 
-std::vector<std::pair<std::string, Tensor*>> ConcatAttention::named_parameters() {
-  return {{"attn.weight", &attn_weight},
-          {"attn.bias", &attn_bias},
-          {"attn_combine.weight", &combine_weight},
-          {"attn_combine.bias", &combine_bias}};
-}
 
 }  // namespace attn

@@ -13,6 +13,7 @@
 
 #include "attention/scaled_dot.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -22,10 +23,15 @@ class ConcatAttention : public Module {
   ConcatAttention(int64_t query_size, int64_t key_size, int64_t value_size1, int64_t value_size2,
                   int64_t output_size, uint64_t seed = 0);
   AttentionResult forward(const Tensor& Q, const Tensor& K, const Tensor& V, const SdpaOptions& opts = {});
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
   int64_t query_size, key_size, value_size1, value_size2, output_size;
-  Tensor attn_weight, attn_bias, combine_weight, combine_bias;
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear attn;          // "attn.*": [Q;K] (query_size + key_size) -> value_size1 scores
+  nn::Linear attn_combine;  // "attn_combine.*": [Q;context] (query_size + value_size2) -> output_size
 };
 
 }  // namespace attn

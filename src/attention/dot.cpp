@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "attention/init.hpp"
+#include "core/init.hpp"
 
 namespace attn {
 
@@ -11,11 +11,17 @@ AttentionResult dot_product_attention(const Tensor& query, const Tensor& key, co
   return scaled_dot_product_attention(query, key, value, opts);
 }
 
-BasicAttention::BasicAttention(int64_t hidden_size, uint64_t seed) {
-  module_name_ = "BasicAttention";
+namespace {
+int64_t checked_hidden(int64_t hidden_size) {
   ATTN_CHECK(hidden_size > 0, "BasicAttention: hidden_size must be positive, got ", hidden_size);
-  Rng rng(seed);
-  linear_weight = linear_init({hidden_size, hidden_size}, rng);
+  return hidden_size;
+}
+}  // namespace
+
+BasicAttention::BasicAttention(int64_t hidden_size, uint64_t seed)
+    : init_rng_(seed), linear(checked_hidden(hidden_size), hidden_size, false, init_rng_) {
+  module_name_ = "BasicAttention";
+  register_module("linear", linear);
 }
 
 AttentionResult BasicAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
@@ -23,8 +29,5 @@ AttentionResult BasicAttention::forward(const Tensor& query, const Tensor& key, 
   return dot_product_attention(query, key, value, opts);
 }
 
-std::vector<std::pair<std::string, Tensor*>> BasicAttention::named_parameters() {
-  return {{"linear.weight", &linear_weight}};
-}
 
 }  // namespace attn

@@ -5,6 +5,7 @@
 
 #include "attention/scaled_dot.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -18,9 +19,13 @@ class BasicAttention : public Module {
   explicit BasicAttention(int64_t hidden_size, uint64_t seed = 0);
   // query (..., L, E), key (..., S, E), value (..., S, Ev) -> (output, weights)
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
-  Tensor linear_weight;  // (hidden, hidden), "linear.weight"
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear linear;  // "linear.weight" (hidden, hidden); seed 000 declares it, forward does not use it
 };
 
 }  // namespace attn

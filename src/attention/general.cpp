@@ -1,17 +1,22 @@
 #include "attention/general.hpp"
 
-#include "attention/init.hpp"
+#include "core/init.hpp"
 #include "ops/ops.hpp"
 
 namespace attn {
 
-GeneralAttention::GeneralAttention(int64_t query_size_, int64_t key_size_, uint64_t seed)
-    : query_size(query_size_), key_size(key_size_) {
-  module_name_ = "GeneralAttention";
+namespace {
+int64_t checked(int64_t key_size, int64_t query_size) {
   ATTN_CHECK(query_size > 0 && key_size > 0, "GeneralAttention: query_size and key_size must be positive, got ",
              query_size, " and ", key_size);
-  Rng rng(seed);
-  weight = linear_init({query_size, key_size}, rng);
+  return key_size;
+}
+}  // namespace
+
+GeneralAttention::GeneralAttention(int64_t query_size_, int64_t key_size_, uint64_t seed)
+    : query_size(query_size_), key_size(key_size_), init_rng_(seed), attn(checked(key_size_, query_size_), query_size_, false, init_rng_) {
+  module_name_ = "GeneralAttention";
+  register_module("attn", attn);
 }
 
 AttentionResult GeneralAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
@@ -23,9 +28,8 @@ AttentionResult GeneralAttention::forward(const Tensor& query, const Tensor& key
   SdpaOptions o = opts;
   o.scale = 1.0f;
   // W k for every key once (S x Eq), then plain dot-product attention against the queries.
-  return scaled_dot_product_attention(query, linear(key, weight, Tensor(), what), value, o);
+  return scaled_dot_product_attention(query, linear(key, attn.weight, Tensor(), what), value, o);
 }
 
-std::vector<std::pair<std::string, Tensor*>> GeneralAttention::named_parameters() { return {{"attn.weight", &weight}}; }
 
 }  // namespace attn

@@ -7,6 +7,7 @@
 
 #include "attention/scaled_dot.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -15,10 +16,14 @@ class GeneralAttention : public Module {
   static constexpr const char* kName = "GeneralAttention";
   GeneralAttention(int64_t query_size, int64_t key_size, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const SdpaOptions& opts = {});
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
   int64_t query_size, key_size;
-  Tensor weight;  // (query_size, key_size), "attn.weight"
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear attn;  // "attn.weight" (query_size, key_size): scores q . (W k)
 };
 
 }  // namespace attn

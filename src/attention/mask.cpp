@@ -5,16 +5,18 @@
 
 namespace attn {
 
-Tensor causal_mask(int64_t L, int64_t S) {
-  Tensor m = Tensor::empty({L, S}, DType::u8);
+Tensor causal_mask(int64_t L, int64_t S, CausalAlign align) {
+  Tensor m = Tensor::empty({L, S}, DType::u8, "causal_mask");
   uint8_t* p = m.data_u8();
-  for (int64_t i = 0; i < L; ++i)
-    for (int64_t j = 0; j < S; ++j) p[i * S + j] = j <= i;
+  for (int64_t i = 0; i < L; ++i) {
+    const int64_t last = causal_last_key(i, L, S, align);
+    for (int64_t j = 0; j < S; ++j) p[i * S + j] = j <= last;
+  }
   return m;
 }
 
-Tensor causal_additive_mask(int64_t L, int64_t S) {
-  return to_additive_mask(causal_mask(L, S), BoolMaskMeaning::keep, "causal_mask");
+Tensor causal_additive_mask(int64_t L, int64_t S, CausalAlign align) {
+  return to_additive_mask(causal_mask(L, S, align), BoolMaskMeaning::keep, "causal_mask");
 }
 
 Tensor to_additive_mask(const Tensor& mask, BoolMaskMeaning meaning, const char* what) {

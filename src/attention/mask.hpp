@@ -12,12 +12,25 @@ namespace attn {
 
 enum class BoolMaskMeaning { keep, masked };  // what `true` means for a bool mask
 
-// Bool (L, S) keep-mask, true on and below the diagonal (query i sees keys j <= i),
-// aligned top-left like torch.ones(L, S).tril() in SDPA's is_causal.
-Tensor causal_mask(int64_t L, int64_t S);
+// Where the causal diagonal sits when L != S (torch.nn.attention.bias, PyTorch >= 2.3):
+//  - top_left (causal_upper_left, SDPA's is_causal): query i sees keys j <= i;
+//  - bottom_right (causal_lower_right): query i sees keys j <= i + (S - L), so the last
+//    query sees every key. KV-cache decoding needs this: L new queries after S - L cached keys.
+// The two agree when L == S. A bottom-right query with i + (S - L) < 0 sees nothing
+// (a fully masked row; see WeightOptions::zero_fully_masked_rows).
+enum class CausalAlign : uint8_t { top_left = 0, bottom_right = 1 };
 
-// Float (L, S): 0 where allowed, -inf above the diagonal (nn.Transformer.generate_square_subsequent_mask for L == S).
-Tensor causal_additive_mask(int64_t L, int64_t S);
+// The last key query i may see: i (top_left) or i + S - L (bottom_right).
+inline int64_t causal_last_key(int64_t i, int64_t L, int64_t S, CausalAlign align) {
+  return align == CausalAlign::top_left ? i : i + (S - L);
+}
+
+// Bool (L, S) keep-mask, true where query i may see key j (j <= causal_last_key(i)).
+// top_left is torch.ones(L, S).tril() as in SDPA's is_causal.
+Tensor causal_mask(int64_t L, int64_t S, CausalAlign align = CausalAlign::top_left);
+
+// Float (L, S): 0 where allowed, -inf elsewhere (nn.Transformer.generate_square_subsequent_mask for L == S).
+Tensor causal_additive_mask(int64_t L, int64_t S, CausalAlign align = CausalAlign::top_left);
 
 // Converts a bool or float mask to additive form: bool -> 0 / -inf according to
 // `meaning`; float masks are returned as they are. `what` names the argument in errors.

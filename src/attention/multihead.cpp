@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "attention/heads.hpp"
-#include "attention/init.hpp"
+#include "core/init.hpp"
 #include "attention/mask.hpp"
 #include "ops/ops.hpp"
 
@@ -11,6 +11,13 @@ namespace attn {
 
 namespace {
 constexpr const char* kWhat = "MultiheadAttention";
+
+// embed_dim, checked before out_proj (a member) is built from it.
+int64_t checked_embed_dim(const MultiheadAttentionOptions& o) {
+  ATTN_CHECK(o.embed_dim > 0, kWhat, ": embed_dim must be positive, got ", o.embed_dim);
+  checked_bytes({o.embed_dim, o.embed_dim}, sizeof(float), kWhat);  // named after the module, not "Linear"
+  return o.embed_dim;
+}
 
 // torch.nn.functional.pad(mask, (0, extra)) on the last dim with zeros / False.
 Tensor pad_last(const Tensor& m, int64_t extra) {
@@ -26,7 +33,10 @@ void check_mask_dtype(const Tensor& m, const char* what) {
 }  // namespace
 
 MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
-    : opt_(options), dropout_rng_(options.seed ^ 0x9e3779b97f4a7c15ULL) {
+    : opt_(options),
+      init_rng_(options.seed),
+      dropout_rng_(options.seed ^ 0x9e3779b97f4a7c15ULL),
+      out_proj(checked_embed_dim(options), checked_embed_dim(options), options.bias, init_rng_) {
   module_name_ = kWhat;
   const int64_t E = opt_.embed_dim, H = opt_.num_heads;
   ATTN_CHECK(E > 0, kWhat, ": embed_dim must be positive, got ", E);
@@ -37,43 +47,32 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
   if (opt_.kdim == 0) opt_.kdim = E;
   if (opt_.vdim == 0) opt_.vdim = E;
   same_dim_ = opt_.kdim == E && opt_.vdim == E;
-  // torch's _reset_parameters: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/v.
-  Rng rng(opt_.seed);
+  // torch's _reset_parameters: xavier_uniform_ projections, zero biases, xavier_normal_ bias_k/v;
+  // out_proj keeps nn.Linear's weight init and gets a zero bias.
+  Rng& rng = init_rng_;
   if (same_dim_) {
     in_proj_weight = xavier_uniform({3 * E, E}, rng);
+    register_parameter("in_proj_weight", in_proj_weight);
   } else {
     q_proj_weight = xavier_uniform({E, E}, rng);
     k_proj_weight = xavier_uniform({E, opt_.kdim}, rng);
     v_proj_weight = xavier_uniform({E, opt_.vdim}, rng);
+    register_parameter("q_proj_weight", q_proj_weight);
+    register_parameter("k_proj_weight", k_proj_weight);
+    register_parameter("v_proj_weight", v_proj_weight);
   }
   if (opt_.bias) {
     in_proj_bias = Tensor::zeros({3 * E});
-    out_proj_bias = Tensor::zeros({E});
+    register_parameter("in_proj_bias", in_proj_bias);
+    out_proj.bias.fill_(0.0f);
   }
   if (opt_.add_bias_kv) {
     bias_k = xavier_normal({1, 1, E}, rng);
     bias_v = xavier_normal({1, 1, E}, rng);
+    register_parameter("bias_k", bias_k);
+    register_parameter("bias_v", bias_v);
   }
-  out_proj_weight = linear_init({E, E}, rng);
-}
-
-std::vector<std::pair<std::string, Tensor*>> MultiheadAttention::named_parameters() {
-  std::vector<std::pair<std::string, Tensor*>> p;
-  if (same_dim_) {
-    p.push_back({"in_proj_weight", &in_proj_weight});
-  } else {
-    p.push_back({"q_proj_weight", &q_proj_weight});
-    p.push_back({"k_proj_weight", &k_proj_weight});
-    p.push_back({"v_proj_weight", &v_proj_weight});
-  }
-  if (opt_.bias) p.push_back({"in_proj_bias", &in_proj_bias});
-  if (opt_.add_bias_kv) {
-    p.push_back({"bias_k", &bias_k});
-    p.push_back({"bias_v", &bias_v});
-  }
-  p.push_back({"out_proj.weight", &out_proj_weight});
-  if (opt_.bias) p.push_back({"out_proj.bias", &out_proj_bias});
-  return p;
+  register_module("out_proj", out_proj);
 }
 
 AttentionResult MultiheadAttention::self_attention(const Tensor& x, const MhaForwardOptions& opts) {
@@ -127,7 +126,7 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     attn_mask = to_additive_mask(attn_mask, BoolMaskMeaning::masked, "attn_mask");
     if (attn_mask.dim() == 3) attn_mask = attn_mask.reshape({N, H, L, S});
   } else if (opts.is_causal) {
-    attn_mask = causal_additive_mask(L, S);
+    attn_mask = causal_additive_mask(L, S, opts.causal_align);
   }
   if (kpm.defined()) {
     check_mask_dtype(kpm, "key_padding_mask");
@@ -174,7 +173,7 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     w.dropout_rng = &dropout_rng_;
   }
   AttentionResult r = attend(matmul_nt(qh, kh), vh, w, kWhat);  // output (N, H, L, hd), weights (N, H, L, S')
-  Tensor out = linear(merge_heads(r.output), out_proj_weight, out_proj_bias, kWhat);  // (N, L, E)
+  Tensor out = out_proj.forward(merge_heads(r.output));  // (N, L, E)
   if (!batched) out = out.squeeze(0);
   else if (!opt_.batch_first) out = out.transpose(0, 1).contiguous();
   last_weights = r.weights;

@@ -24,7 +24,9 @@
 #pragma once
 
 #include "attention/engine.hpp"
+#include "attention/mask.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -47,6 +49,7 @@ struct MhaForwardOptions {
   Tensor attn_mask;
   bool average_attn_weights = true;
   bool is_causal = false;
+  CausalAlign causal_align = CausalAlign::top_left;  // with is_causal and no attn_mask
   SelectionOptions selection;  // soft (torch) or a hard rule
 };
 
@@ -61,21 +64,22 @@ class MultiheadAttention : public Module {
   // forward(x, memory, memory): cross-attention (queries from x, keys/values from memory).
   AttentionResult cross_attention(const Tensor& x, const Tensor& memory, const MhaForwardOptions& opts = {});
 
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
-
   const MultiheadAttentionOptions& options() const { return opt_; }
   int64_t head_dim() const { return opt_.embed_dim / opt_.num_heads; }
   bool qkv_same_embed_dim() const { return same_dim_; }
 
   Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
   Tensor bias_k, bias_v;
-  Tensor out_proj_weight, out_proj_bias;
   Tensor last_weights;  // (N, H, L, S) of the latest forward
 
  private:
   MultiheadAttentionOptions opt_;
   bool same_dim_;
+  Rng init_rng_;  // declared before out_proj, which draws from it first
   Rng dropout_rng_;
+
+ public:
+  nn::Linear out_proj;  // "out_proj.weight" (E, E), "out_proj.bias" (E)
 };
 
 }  // namespace attn

@@ -38,6 +38,7 @@ LearnedPositionalEmbedding::LearnedPositionalEmbedding(int64_t max_len_, int64_t
   ATTN_CHECK(max_len > 0 && d > 0, module_name_, ": max_len and d must be positive");
   Rng rng(seed);
   weight = randn({max_len, d}, rng);
+  register_parameter("weight", weight);
 }
 
 Tensor LearnedPositionalEmbedding::forward(const Tensor& x, int64_t offset) {

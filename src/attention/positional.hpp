@@ -25,7 +25,6 @@ class LearnedPositionalEmbedding : public Module {
   LearnedPositionalEmbedding(int64_t max_len, int64_t d, uint64_t seed = 0);
   // x (..., L, d) + weight[offset : offset + L]
   Tensor forward(const Tensor& x, int64_t offset = 0);
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override { return {{"weight", &weight}}; }
   int64_t max_len, dim;
   Tensor weight;  // (max_len, d), N(0, 1) init like nn.Embedding
 };

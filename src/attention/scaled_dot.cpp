@@ -15,7 +15,7 @@ WeightOptions to_weight_options(const SdpaOptions& opts, int64_t L, int64_t S, f
   ATTN_CHECK(std::isfinite(scale), what, ": scale must be finite");
   WeightOptions w;
   w.scale = scale;
-  if (opts.is_causal) w.keep_mask = causal_mask(L, S);
+  if (opts.is_causal) w.keep_mask = causal_mask(L, S, opts.causal_align);
   if (opts.attn_mask.defined()) (opts.attn_mask.dtype() == DType::u8 ? w.keep_mask : w.additive_mask) = opts.attn_mask;
   w.selection = opts.selection;
   w.dropout_p = opts.dropout_p;

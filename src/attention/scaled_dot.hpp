@@ -4,6 +4,8 @@
 //   attn_mask: bool, true = the position TAKES PART; or float, ADDED to the scores;
 //              broadcastable to (..., L, S)
 //   is_causal: query i sees keys j <= i (top-left aligned); an error together with attn_mask
+//   causal_align: bottom_right gives torch's causal_lower_right(L, S) bias instead
+//              (query i sees keys j <= i + S - L); only with is_causal
 //   scale: default 1/sqrt(E)
 //   dropout_p: applied to the weights, drawing from `rng` (required when dropout_p > 0)
 // A query whose keys are all masked gets zero weights and a zero output: the
@@ -15,6 +17,7 @@
 #include <optional>
 
 #include "attention/engine.hpp"
+#include "attention/mask.hpp"
 
 namespace attn {
 
@@ -22,6 +25,7 @@ struct SdpaOptions {
   Tensor attn_mask;
   float dropout_p = 0.0f;
   bool is_causal = false;
+  CausalAlign causal_align = CausalAlign::top_left;
   std::optional<float> scale;
   SelectionOptions selection;  // soft (default) or a hard rule, applied after the softmax
   Rng* rng = nullptr;          // for dropout (not owned)

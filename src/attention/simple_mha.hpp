@@ -12,6 +12,7 @@
 
 #include "attention/engine.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -21,10 +22,14 @@ class SimpleMultiHeadAttention : public Module {
   SimpleMultiHeadAttention(int64_t embed_dim, int64_t num_heads, uint64_t seed = 0);
   AttentionResult forward(const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& mask = Tensor(),
                           const SelectionOptions& selection = {});
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
   int64_t embed_dim, num_heads, head_dim;
-  Tensor q_weight, q_bias, k_weight, k_bias, v_weight, v_bias, out_weight, out_bias;
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear q_proj, k_proj, v_proj, out_proj;  // "q_proj.weight" (E, E), "q_proj.bias" (E), ...
 };
 
 }  // namespace attn

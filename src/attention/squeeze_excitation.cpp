@@ -1,26 +1,35 @@
 #include "attention/squeeze_excitation.hpp"
 
-#include "attention/init.hpp"
+#include "core/init.hpp"
 #include "kernels/elementwise.hpp"
 #include "ops/ops.hpp"
 #include "kernels/reduce.hpp"
 
 namespace attn {
 
-SqueezeExcitation::SqueezeExcitation(int64_t channels_, int64_t reduction, uint64_t seed) : channels(channels_) {
-  module_name_ = "SqueezeExcitation";
-  ATTN_CHECK(channels > 0, module_name_, ": channels must be positive, got ", channels);
-  ATTN_CHECK(reduction > 0 && reduction <= channels, module_name_, ": reduction must be in [1, channels=", channels,
+namespace {
+int64_t checked_hidden(int64_t channels, int64_t reduction) {
+  const char* what = "SqueezeExcitation";
+  ATTN_CHECK(channels > 0, what, ": channels must be positive, got ", channels);
+  ATTN_CHECK(reduction > 0 && reduction <= channels, what, ": reduction must be in [1, channels=", channels,
              "], got ", reduction);
-  hidden = channels / reduction;
-  Rng rng(seed);
-  fc1_weight = linear_init({hidden, channels}, rng);
-  fc2_weight = linear_init({channels, hidden}, rng);
+  return channels / reduction;
+}
+}  // namespace
+
+SqueezeExcitation::SqueezeExcitation(int64_t channels_, int64_t reduction, uint64_t seed)
+    : channels(channels_),
+      hidden(checked_hidden(channels_, reduction)),
+      init_rng_(seed),
+      fc1(channels, hidden, false, init_rng_),
+      fc2(hidden, channels, false, init_rng_) {
+  module_name_ = "SqueezeExcitation";
+  // nn.Sequential(Linear, ReLU, Linear, Sigmoid): the Linears are children "0" and "2" of "fc".
+  fc_.add("0", fc1);
+  fc_.add("2", fc2);
+  register_module("fc", fc_);
 }
 
-std::vector<std::pair<std::string, Tensor*>> SqueezeExcitation::named_parameters() {
-  return {{"fc.0.weight", &fc1_weight}, {"fc.2.weight", &fc2_weight}};
-}
 
 AttentionResult SqueezeExcitation::forward(const Tensor& x_in) {
   const char* what = module_name_;
@@ -32,7 +41,7 @@ AttentionResult SqueezeExcitation::forward(const Tensor& x_in) {
   const int64_t N = x.size(0), C = channels, HW = x.size(2) * x.size(3);
   ATTN_CHECK(HW > 0, what, ": input has an empty spatial extent ", x.shape());
   const Tensor squeezed = mean_last(x.reshape({N, C, HW}));                               // (N, C)
-  const Tensor a = sigmoid(linear(relu(linear(squeezed, fc1_weight, Tensor(), what)), fc2_weight, Tensor(), what));
+  const Tensor a = sigmoid(fc2.forward(relu(fc1.forward(squeezed))));
   Tensor y = Tensor::empty(x.shape());
   for (int64_t nc = 0; nc < N * C; ++nc)
     kernels::f32_scale(HW, x.data() + nc * HW, a.data()[nc], y.data() + nc * HW);

@@ -8,6 +8,7 @@
 
 #include "attention/engine.hpp"
 #include "core/module.hpp"
+#include "nn/linear.hpp"
 
 namespace attn {
 
@@ -16,10 +17,17 @@ class SqueezeExcitation : public Module {
   static constexpr const char* kName = "SqueezeExcitation";
   SqueezeExcitation(int64_t channels, int64_t reduction = 16, uint64_t seed = 0);
   AttentionResult forward(const Tensor& x);
-  std::vector<std::pair<std::string, Tensor*>> named_parameters() override;
 
   int64_t channels, hidden;
-  Tensor fc1_weight, fc2_weight;
+
+ private:
+  Rng init_rng_;
+
+ public:
+  nn::Linear fc1, fc2;
+
+ private:
+  ModuleList fc_;  // torch's nn.Sequential keys: "fc.0.weight" (C/r, C), "fc.2.weight" (C, C/r)
 };
 
 }  // namespace attn

@@ -23,10 +23,16 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-Storage::Storage(uint64_t bytes, const char* what) : data_(nullptr), bytes_(0), owned_(true) {
+Storage::Storage(uint64_t bytes, const char* what) : Storage(bytes, 0, what) {}
+
+Storage::Storage(uint64_t bytes, uint64_t limit, const char* what) : data_(nullptr), bytes_(0), owned_(true) {
   constexpr uint64_t kAlign = 64;
-  ATTN_CHECK(bytes <= max_tensor_bytes(), what, ": ", bytes_str(bytes), " is more than the per-tensor limit of ",
-             bytes_str(max_tensor_bytes()));
+  if (limit == 0) {
+    ATTN_CHECK(bytes <= max_tensor_bytes(), what, ": ", bytes_str(bytes), " is more than the per-tensor limit of ",
+               bytes_str(max_tensor_bytes()));
+  } else {
+    ATTN_CHECK(bytes <= limit, what, ": ", bytes_str(bytes), " is more than the limit of ", bytes_str(limit));
+  }
   const uint64_t rounded = std::max<uint64_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);  // 64-bit: no wrap
   ATTN_CHECK(rounded <= SIZE_MAX, what, ": ", bytes_str(bytes), " does not fit in this platform's address space");
   data_ = std::aligned_alloc(kAlign, static_cast<size_t>(rounded));
@@ -82,6 +88,22 @@ Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype) {
   ATTN_CHECK(bytes <= SIZE_MAX, "from_blob: shape ", shape, " does not fit in this platform's address space");
   Tensor t;
   t.storage_ = std::make_shared<Storage>(data, static_cast<size_t>(bytes));
+  t.shape_ = shape;
+  t.strides_ = contiguous_strides(shape);
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::view_of(std::shared_ptr<Storage> storage, int64_t offset, const Shape& shape, DType dtype,
+                       const char* what) {
+  ATTN_CHECK(storage != nullptr, what, ": no storage");
+  const uint64_t bytes = checked_bytes(shape, dtype_size(dtype), what);
+  const uint64_t start = static_cast<uint64_t>(offset) * dtype_size(dtype);
+  ATTN_CHECK(offset >= 0 && start <= storage->bytes() && bytes <= storage->bytes() - start, what, ": shape ", shape,
+             " at element ", offset, " does not fit in ", bytes_str(storage->bytes()));
+  Tensor t;
+  t.storage_ = std::move(storage);
+  t.offset_ = offset;
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;

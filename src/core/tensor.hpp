@@ -36,6 +36,8 @@ class Storage {
   // Owns 64-byte aligned memory. `bytes` must have passed checked_bytes (the
   // budget); it is checked again here, in 64 bits, before anything is allocated.
   explicit Storage(uint64_t bytes, const char* what = "tensor");
+  // Same, held to `limit` instead of the per-tensor budget (arenas: core/arena.hpp).
+  Storage(uint64_t bytes, uint64_t limit, const char* what);
   Storage(void* external, size_t bytes);       // borrows; never frees
   ~Storage();
   Storage(const Storage&) = delete;
@@ -61,6 +63,10 @@ class Tensor {
   static Tensor from_mask(const std::vector<uint8_t>& values, const Shape& shape);
   // Non-owning: `data` must outlive every tensor that views it.
   static Tensor from_blob(void* data, const Shape& shape, DType dtype = DType::f32);
+  // A contiguous view of `shape` at element `offset` of shared storage (arenas); throws
+  // naming `what` unless it lies inside the storage.
+  static Tensor view_of(std::shared_ptr<Storage> storage, int64_t offset, const Shape& shape, DType dtype,
+                        const char* what);
 
   bool defined() const { return storage_ != nullptr; }
   DType dtype() const { return dtype_; }

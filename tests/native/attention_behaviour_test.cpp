@@ -251,8 +251,8 @@ MhaReference mha_reference(const MultiheadAttention& m, const Tensor& x_in, cons
         }
       }
       for (int64_t e = 0; e < E; ++e) {
-        double o = m.out_proj_bias.data()[e];
-        for (int64_t i = 0; i < E; ++i) o += double(m.out_proj_weight.data()[e * E + i]) * heads[i];
+        double o = m.out_proj.bias.data()[e];
+        for (int64_t i = 0; i < E; ++i) o += double(m.out_proj.weight.data()[e * E + i]) * heads[i];
         ref.output[(n * L + l) * E + e] = o;
       }
     }
@@ -290,7 +290,7 @@ TEST(AttentionBehaviour, SelfAndCrossAttentionConveniences) {
   MultiheadAttention m(mo);
   Rng rng(5);
   m.in_proj_bias = randn({24}, rng);
-  m.out_proj_bias = randn({8}, rng);
+  m.out_proj.bias = randn({8}, rng);
   Qkv x = make_qkv({2, 5, 8}, {2, 3, 8}, {2, 3, 8});
   AttentionResult c = m.cross_attention(x.q, x.k);
   const MhaReference expected = mha_reference(m, x.q, x.k);

@@ -144,7 +144,7 @@ TEST(Semantics, MultiheadFullyMaskedRowsNaNWithWeightsZeroWithout) {
   mo.num_heads = 2;
   mo.batch_first = true;
   MultiheadAttention m(mo);
-  for (int64_t i = 0; i < 4; ++i) m.out_proj_bias.data()[i] = 0.25f * (i + 1);
+  for (int64_t i = 0; i < 4; ++i) m.out_proj.bias.data()[i] = 0.25f * (i + 1);
   Rng rng(9);
   const Tensor x = randn({1, 3, 4}, rng);
   MhaForwardOptions f;

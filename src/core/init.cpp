@@ -1,4 +1,4 @@
-#include "attention/init.hpp"
+#include "core/init.hpp"
 
 #include <cmath>
 

@@ -1,0 +1,20 @@
+#include "attention/capture.hpp"
+
+namespace attn {
+
+const char* attention_kind_name(AttentionKind kind) { return kind == AttentionKind::self ? "self" : "cross"; }
+
+float* AttentionCapture::destination(int64_t layer, AttentionKind kind, int64_t batch, int64_t heads, int64_t L,
+                                     int64_t S) {
+  Tensor& t = maps_[Key{layer, kind, batch}];
+  const Shape shape{heads, L, S};
+  if (!t.defined() || t.shape() != shape) t = Tensor::empty(shape, DType::f32, "attention capture");
+  return t.data();
+}
+
+Tensor AttentionCapture::get(int64_t layer, AttentionKind kind, int64_t batch) const {
+  auto it = maps_.find(Key{layer, kind, batch});
+  return it == maps_.end() ? Tensor() : it->second;
+}
+
+}  // namespace attn
