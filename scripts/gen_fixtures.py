@@ -23,10 +23,19 @@ def main():
     with open(os.path.join(OUT, "rng.json"), "w") as f:
         json.dump(rng.generate(), f, indent=1)
     try:
-        from fixtures import attention
+        import torch  # noqa: F401
     except ImportError as e:  # torch missing: say how to get it
         sys.exit(f"gen_fixtures: {e}; run with /usr/bin/python3 after `apt-get install python3-torch python3-numpy`")
-    attention.generate(OUT)
+    # Every module in scripts/fixtures/ with a generate(out_dir) writes its own fixture
+    # file(s); `gen_fixtures.py NAME...` runs only those.
+    import importlib
+    import inspect
+    names = sys.argv[1:] or sorted(
+        f[:-3] for f in os.listdir(os.path.join(HERE, "fixtures")) if f.endswith(".py") and not f.startswith("_"))
+    for name in names:
+        module = importlib.import_module(f"fixtures.{name}")
+        if hasattr(module, "generate") and len(inspect.signature(module.generate).parameters) == 1:
+            module.generate(OUT)
     print("fixtures written to", os.path.normpath(OUT))
 
 
