@@ -4,16 +4,16 @@ namespace attn {
 
 const char* attention_kind_name(AttentionKind kind) { return kind == AttentionKind::self ? "self" : "cross"; }
 
-float* AttentionCapture::destination(int64_t layer, AttentionKind kind, int64_t batch, int64_t heads, int64_t L,
+float* AttentionCapture::destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L,
                                      int64_t S) {
-  Tensor& t = maps_[Key{layer, kind, batch}];
-  const Shape shape{heads, L, S};
+  Tensor& t = maps_[Key{layer, kind}];
+  const Shape shape{N, heads, L, S};
   if (!t.defined() || t.shape() != shape) t = Tensor::empty(shape, DType::f32, "attention capture");
   return t.data();
 }
 
-Tensor AttentionCapture::get(int64_t layer, AttentionKind kind, int64_t batch) const {
-  auto it = maps_.find(Key{layer, kind, batch});
+Tensor AttentionCapture::get(int64_t layer, AttentionKind kind) const {
+  auto it = maps_.find(Key{layer, kind});
   return it == maps_.end() ? Tensor() : it->second;
 }
 

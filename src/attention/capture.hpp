@@ -6,15 +6,15 @@
 // the captured weights ARE the weights the forward used. With no sink (nullptr) the
 // model uses its own scratch and nothing is kept.
 //
-// Keys: (layer, kind). The destination holds every head of one sequence:
-//   [heads, L, S] contiguous: head h, query i, key j at (h * L + i) * S + j,
+// Keys: (layer, kind); heads are the leading dims of the destination:
+//   [N, heads, L, S] contiguous: item n, head h, query i, key j at ((n * heads + h) * L + i) * S + j,
 // where L is the number of queries of this call and S the number of keys (with a KV
-// cache, S counts the cached positions too). One call per (layer, kind, batch item).
+// cache, S counts the cached positions too). One call per (layer, kind) per forward.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <tuple>
+#include <utility>
 
 #include "core/tensor.hpp"
 
@@ -26,21 +26,20 @@ const char* attention_kind_name(AttentionKind kind);  // "self" / "cross"
 class AttentionSink {
  public:
   virtual ~AttentionSink() = default;
-  // A [heads, L, S] float destination for (layer, kind, batch item), or nullptr to skip it.
+  // A [N, heads, L, S] float destination for (layer, kind), or nullptr to skip it.
   // Called outside the hot loops (once per attention), may throw.
-  virtual float* destination(int64_t layer, AttentionKind kind, int64_t batch, int64_t heads, int64_t L,
-                             int64_t S) = 0;
+  virtual float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) = 0;
 };
 
-// The usual sink: one [heads, L, S] tensor per (layer, kind, batch item), allocated on
-// first use and reused by later calls of the same shape (so capturing every call of a
-// loop allocates once). Entries of another shape are replaced.
+// The usual sink: one [N, heads, L, S] tensor per (layer, kind), allocated on first use
+// and reused by later calls of the same shape (so capturing every call of a loop
+// allocates once). Entries of another shape are replaced.
 class AttentionCapture : public AttentionSink {
  public:
-  float* destination(int64_t layer, AttentionKind kind, int64_t batch, int64_t heads, int64_t L, int64_t S) override;
-  // The weights of (layer, kind, batch item); undefined if that attention did not run.
-  Tensor get(int64_t layer, AttentionKind kind, int64_t batch = 0) const;
-  using Key = std::tuple<int64_t, AttentionKind, int64_t>;
+  float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) override;
+  // The weights of (layer, kind); undefined if that attention did not run.
+  Tensor get(int64_t layer, AttentionKind kind) const;
+  using Key = std::pair<int64_t, AttentionKind>;
   const std::map<Key, Tensor>& all() const { return maps_; }
   void clear() { maps_.clear(); }
 
