@@ -5,6 +5,7 @@
 #include "attention/heads.hpp"
 #include "core/init.hpp"
 #include "attention/mask.hpp"
+#include "kernels/gemm.hpp"
 #include "ops/ops.hpp"
 
 namespace attn {
@@ -172,11 +173,21 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     w.dropout_p = opt_.dropout;
     w.dropout_rng = &dropout_rng_;
   }
-  AttentionResult r = attend(matmul_nt(qh, kh), vh, w, kWhat);  // output (N, H, L, hd), weights (N, H, L, S')
+  const int64_t S2 = kh.size(2);
+  float* dest = opts.sink ? opts.sink->destination(opts.layer, opts.kind, N, H, L, S2) : nullptr;
+  Tensor scores;
+  if (dest) {  // the scores, and then the weights, live in the sink's memory
+    scores = Tensor::from_blob(dest, {N, H, L, S2});
+    kernels::f32_gemm_batched(N * H, false, true, L, S2, hd, 1.0f, qh.data(), hd, L * hd, kh.data(), hd, S2 * hd,
+                              0.0f, dest, S2, L * S2);
+  } else {
+    scores = matmul_nt(qh, kh);
+  }
+  AttentionResult r = attend(scores, vh, w, kWhat);  // output (N, H, L, hd), weights (N, H, L, S')
   Tensor out = out_proj.forward(merge_heads(r.output));  // (N, L, E)
   if (!batched) out = out.squeeze(0);
   else if (!opt_.batch_first) out = out.transpose(0, 1).contiguous();
-  last_weights = r.weights;
+  last_weights = dest ? Tensor() : r.weights;
 
   Tensor weights;
   if (opts.need_weights) {

@@ -23,6 +23,7 @@
 // Dropout on the weights applies in training mode only, with this module's seeded Rng.
 #pragma once
 
+#include "attention/capture.hpp"
 #include "attention/engine.hpp"
 #include "attention/mask.hpp"
 #include "core/module.hpp"
@@ -51,6 +52,12 @@ struct MhaForwardOptions {
   bool is_causal = false;
   CausalAlign causal_align = CausalAlign::top_left;  // with is_causal and no attn_mask
   SelectionOptions selection;  // soft (torch) or a hard rule
+  // Capture: when set, the per-head weights (N, H, L, S) are computed straight into
+  // sink->destination(layer, kind, N, H, L, S) (scores, then the softmax in place), and
+  // last_weights is left undefined. In training mode they are the weights after dropout.
+  AttentionSink* sink = nullptr;
+  int64_t layer = 0;
+  AttentionKind kind = AttentionKind::self;
 };
 
 class MultiheadAttention : public Module {
@@ -70,7 +77,7 @@ class MultiheadAttention : public Module {
 
   Tensor in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias;
   Tensor bias_k, bias_v;
-  Tensor last_weights;  // (N, H, L, S) of the latest forward
+  Tensor last_weights;  // (N, H, L, S) of the latest forward without a sink
 
  private:
   MultiheadAttentionOptions opt_;
