@@ -158,6 +158,7 @@ SelectionOptions selection(const SelectionArgs& a, const char* what) {
 
 struct AttendArgs {
   bool causal = false;
+  bool causal_lower_right = false;
   bool has_scale = false;
   double scale = 1;
   double dropout_p = 0;
@@ -177,6 +178,7 @@ SdpaOptions sdpa_options(const Tensor* mask, const AttendArgs& a, const char* wh
   SdpaOptions o;
   if (mask) o.attn_mask = *mask;
   o.is_causal = a.causal;
+  o.causal_align = a.causal_lower_right ? CausalAlign::bottom_right : CausalAlign::top_left;
   if (a.has_scale) o.scale = float_arg(a.scale, what, "scale");
   const double p = a.dropout_p;
   ATTN_CHECK(p >= 0 && p < 1, what, ": dropoutP must be in [0, 1), got ", p);
@@ -270,7 +272,7 @@ MultiheadAttention* mha_create(const MhaConfig& c) {
 }
 
 struct MhaArgs {
-  bool need_weights = true, average_attn_weights = true, is_causal = false;
+  bool need_weights = true, average_attn_weights = true, is_causal = false, causal_lower_right = false;
   SelectionArgs sel;
 };
 Result* mha_forward(MultiheadAttention& m, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* kpm,
@@ -283,6 +285,7 @@ Result* mha_forward(MultiheadAttention& m, const Tensor& q, const Tensor& k, con
     f.need_weights = a.need_weights;
     f.average_attn_weights = a.average_attn_weights;
     f.is_causal = a.is_causal;
+    f.causal_align = a.causal_lower_right ? CausalAlign::bottom_right : CausalAlign::top_left;
     f.selection = selection(a.sel, what);
     return wrap(m.forward(q, k, v, f));
   });
@@ -430,6 +433,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .field("seed", &SelectionArgs::seed);
   value_object<AttendArgs>("AttendArgs")
       .field("causal", &AttendArgs::causal)
+      .field("causalLowerRight", &AttendArgs::causal_lower_right)
       .field("hasScale", &AttendArgs::has_scale)
       .field("scale", &AttendArgs::scale)
       .field("dropoutP", &AttendArgs::dropout_p)
@@ -449,6 +453,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .field("needWeights", &MhaArgs::need_weights)
       .field("averageAttnWeights", &MhaArgs::average_attn_weights)
       .field("isCausal", &MhaArgs::is_causal)
+      .field("causalLowerRight", &MhaArgs::causal_lower_right)
       .field("sel", &MhaArgs::sel);
 
   class_<Tensor>("Tensor")

@@ -87,11 +87,17 @@ export interface SelectionOptions {
 export interface QkvOptions extends SelectionOptions {
   /** bool: true = the position takes part; float: added to the scores. Broadcasts to (..., L, S). */
   mask?: Tensor | null;
-  /** Query i sees keys j <= i (top-left aligned). Not together with `mask`. */
-  causal?: boolean;
+  /**
+   * true or 'upper-left': query i sees keys j <= i (torch's is_causal). 'lower-right': query i sees
+   * keys j <= i + S - L (torch.nn.attention.bias.causal_lower_right), so the last query sees every
+   * key, as in KV-cache decoding. The two agree when L == S. Not together with `mask`.
+   */
+  causal?: CausalOption;
   /** Alias of `causal`. */
-  isCausal?: boolean;
+  isCausal?: CausalOption;
 }
+
+export type CausalOption = boolean | 'upper-left' | 'lower-right';
 
 export interface SdpaOptions extends QkvOptions {
   /** Default 1/sqrt(E). */
@@ -125,8 +131,9 @@ export interface MhaForwardOptions extends SelectionOptions {
   /**
    * Without attnMask: applies the causal mask. Deliberately unlike torch, which raises
    * "Need attn_mask if specifying the is_causal hint". With attnMask: a hint (attnMask is used).
+   * 'lower-right' aligns the mask bottom-right as for `causal` in SdpaOptions.
    */
-  isCausal?: boolean;
+  isCausal?: CausalOption;
 }
 
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;

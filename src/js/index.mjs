@@ -81,6 +81,14 @@ function checkBool(v, fn, name) {
   if (typeof v !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${describe(v)}`);
   return v;
 }
+// A causal option: false; true or 'upper-left' (torch's is_causal: query i sees keys j <= i);
+// 'lower-right' (torch.nn.attention.bias.causal_lower_right: j <= i + S - L, what KV-cache decoding needs).
+function causalArg(v, fn, name) {
+  if (typeof v === 'boolean') return { causal: v, lowerRight: false };
+  if (v === 'upper-left' || v === 'lower-right') return { causal: true, lowerRight: v === 'lower-right' };
+  throw new (typeof v === 'string' ? RangeError : TypeError)(
+    `${fn}: ${name} must be a boolean, 'upper-left' or 'lower-right'; got ${describe(v)}`);
+}
 function checkEnum(v, fn, name, values, aliases = {}) {
   const key = typeof v === 'string' ? (aliases[v] ?? v) : undefined;
   if (!values.includes(key)) {
@@ -420,14 +428,14 @@ class AttentionModule extends Owned {
 // Modules built from positive integer sizes, with forward(q, k, v, opts).
 const QKV_KEYS = ['mask', 'causal', 'isCausal', ...SELECTION_KEYS];
 function attendArgs(o, fn, { scale = false, dropout = false } = {}) {
-  const causal = o.causal ?? o.isCausal ?? false;
-  checkBool(causal, fn, o.causal !== undefined ? 'causal' : 'isCausal');
+  const c = causalArg(o.causal ?? o.isCausal ?? false, fn, o.causal !== undefined ? 'causal' : 'isCausal');
   if (o.causal !== undefined && o.isCausal !== undefined && o.causal !== o.isCausal) {
     throw new TypeError(`${fn}: causal and isCausal disagree`);
   }
   const hasScale = scale && o.scale !== undefined && o.scale !== null;
   return {
-    causal,
+    causal: c.causal,
+    causalLowerRight: c.lowerRight,
     hasScale,
     scale: hasScale ? checkNumber(o.scale, fn, 'scale', { min: -3.4e38, max: 3.4e38 }) : 1,
     dropoutP: dropout && o.dropoutP !== undefined ? checkProbability(o.dropoutP, fn, 'dropoutP') : 0,
@@ -567,8 +575,9 @@ export class MultiheadAttention extends AttentionModule {
     const e = engineOf(this, fn);
     const o = checkOptions(opts, fn, MHA_FORWARD_KEYS);
     const flag = (name, dflt) => (o[name] === undefined ? dflt : checkBool(o[name], fn, name));
+    const causal = causalArg(o.isCausal ?? false, fn, 'isCausal');
     const args = { needWeights: flag('needWeights', true), averageAttnWeights: flag('averageAttnWeights', true),
-      isCausal: flag('isCausal', false), sel: selectionArgs(o, fn) };
+      isCausal: causal.causal, causalLowerRight: causal.lowerRight, sel: selectionArgs(o, fn) };
     const c = SIZES.get(this);
     const [qs, ks, vs] = [query, key, value].map((t) => e._shapeOf(t));
     if (c && qs && ks && vs && qs.length === ks.length && qs.length >= 2) {

@@ -194,3 +194,26 @@ test('learned positional embedding loads by key "weight" and adds rows at the of
   assert.throws(() => pe.forward(x, 3), { message: /positions \[3, 5\) exceed max_len 4/ });
   for (const t of [pe, x, y]) t.dispose();
 });
+
+test("causal 'lower-right' is torch's causal_lower_right mask (tril(diagonal = S - L))", () => {
+  const fixture = JSON.parse(readFileSync(join(root, 'tests/fixtures/modules.json'), 'utf8'));
+  const E = 4;
+  for (const { L, S, bottom_right: lowerRight, top_left: upperLeft } of fixture.causal) {
+    const q = ap.tensor(Float32Array.from({ length: L * E }, (_, i) => Math.sin(i + 1)), [L, E]);
+    const k = ap.tensor(Float32Array.from({ length: S * E }, (_, i) => Math.cos(i * 0.7)), [S, E]);
+    for (const [variant, bits] of [['lower-right', lowerRight], ['upper-left', upperLeft], [true, upperLeft]]) {
+      const mask = ap.tensor(Uint8Array.from(bits), [L, S], 'bool');
+      const a = ap.scaledDotProductAttention(q, k, k, { causal: variant });
+      const b = ap.scaledDotProductAttention(q, k, k, { mask });
+      assert.deepEqual(a.weights.toArray(), b.weights.toArray(), `${variant} L=${L} S=${S}`);
+      assert.deepEqual(a.output.toArray(), b.output.toArray(), `${variant} L=${L} S=${S}`);
+      a.dispose(); b.dispose(); mask.dispose();
+    }
+    q.dispose(); k.dispose();
+  }
+  const x = ap.tensor(new Float32Array(8), [2, 4]);
+  assert.throws(() => ap.scaledDotProductAttention(x, x, x, { causal: 'lower_right' }),
+    { name: 'RangeError', message: /^scaledDotProductAttention: causal must be a boolean, 'upper-left' or 'lower-right'; got/ });
+  assert.throws(() => ap.scaledDotProductAttention(x, x, x, { causal: 1 }), { name: 'TypeError', message: /causal must be a boolean/ });
+  x.dispose();
+});
