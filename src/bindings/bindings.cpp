@@ -38,6 +38,7 @@
 #include "attention/simple_mha.hpp"
 #include "attention/squeeze_excitation.hpp"
 #include "io/safetensors.hpp"
+#include "io/tokenizer.hpp"
 #include "kernels/simd_info.hpp"
 #include "ops/ops.hpp"
 
@@ -395,6 +396,40 @@ StateDictBuilder* parse_safetensors_js(ByteBuffer& file) {
   });
 }
 
+// --- Tokenizers. Text and files cross as UTF-8 bytes in ByteBuffers (JS encodes them with
+// TextEncoder), ids as int32 in IdBuffers: one copy each way, no per-element conversion.
+struct IdBuffer {
+  std::vector<int32_t> ids;
+  val view() { return val(typed_memory_view(ids.size(), ids.data())); }
+};
+IdBuffer* ids_empty(double n) {
+  return guarded("ids", [&] {
+    const int64_t len = int_arg(n, "ids", "length", 0, 2147483647.0);
+    checked_bytes({len}, sizeof(int32_t), "ids");
+    return new IdBuffer{std::vector<int32_t>(static_cast<size_t>(len))};
+  });
+}
+// File name -> contents, filled from JS before the tokenizer is built.
+struct FileSet {
+  std::map<std::string, std::string> files;
+  void set(const std::string& name, const ByteBuffer& b) { files[name] = std::string(b.bytes.begin(), b.bytes.end()); }
+};
+std::string as_string(const ByteBuffer& b) { return std::string(b.bytes.begin(), b.bytes.end()); }
+io::Tokenizer* create_tokenizer(const ByteBuffer& spec, const FileSet& files) {
+  return guarded("loadTokenizer", [&] { return io::make_tokenizer(as_string(spec), files.files).release(); });
+}
+IdBuffer* tokenizer_encode(const io::Tokenizer& t, const ByteBuffer& text) {
+  return guarded("Tokenizer.encode", [&] { return new IdBuffer{t.encode(as_string(text))}; });
+}
+ByteBuffer* tokenizer_decode(const io::Tokenizer& t, const IdBuffer& ids) {
+  return guarded("Tokenizer.decode", [&] {
+    const std::string s = t.decode(ids.ids);
+    return new ByteBuffer{std::vector<uint8_t>(s.begin(), s.end())};
+  });
+}
+double tokenizer_vocab_size(const io::Tokenizer& t) { return static_cast<double>(t.vocab_size()); }
+std::string tokenizer_kind(const io::Tokenizer& t) { return t.kind(); }
+
 bool configure(double max_tensor_bytes, bool seeded, double seed) {
   return guarded("init", [&] {
     if (max_tensor_bytes > 0)
@@ -463,6 +498,15 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("view", &tensor_view);
   function("tensorEmpty", &tensor_empty, allow_raw_pointers());
   class_<ByteBuffer>("ByteBuffer").function("view", &ByteBuffer::view);
+  class_<IdBuffer>("IdBuffer").function("view", &IdBuffer::view);
+  function("idsEmpty", &ids_empty, allow_raw_pointers());
+  class_<FileSet>("FileSet").constructor<>().function("set", &FileSet::set);
+  class_<io::Tokenizer>("Tokenizer")
+      .function("encode", &tokenizer_encode, allow_raw_pointers())
+      .function("decode", &tokenizer_decode, allow_raw_pointers())
+      .function("vocabSize", &tokenizer_vocab_size)
+      .function("kind", &tokenizer_kind);
+  function("createTokenizer", &create_tokenizer, allow_raw_pointers());
   function("bytesEmpty", &bytes_empty, allow_raw_pointers());
 
   class_<Result>("Result")

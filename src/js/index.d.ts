@@ -136,6 +136,27 @@ export interface MhaForwardOptions extends SelectionOptions {
   isCausal?: CausalOption;
 }
 
+/** Text (a string) or bytes of a model or tokenizer file. */
+export type FileContents = string | Uint8Array | ArrayBuffer;
+
+export type TokenizerSpec =
+  | { type: 'gpt2-bpe' }
+  | { type: 'char'; vocab: string[]; unk?: string }
+  | { type: 'word'; vocab: string[]; unk?: string; lowercase?: boolean; split?: 'whitespace' | 'words-and-punct' };
+
+/** Text <-> token ids. */
+export class Tokenizer implements Disposable {
+  private constructor();
+  readonly kind: 'gpt2-bpe' | 'char' | 'word';
+  readonly vocabSize: number;
+  encode(text: string): Int32Array;
+  /** Bytes that do not form UTF-8 (ids that cut a character) become U+FFFD. */
+  decode(ids: Int32Array | ArrayLike<number>): string;
+  readonly disposed: boolean;
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 
 /** Parameters by PyTorch name, train/eval. */
@@ -240,6 +261,12 @@ export class AttentionPlayground {
   softmax(x: Tensor): Tensor;
   /** Parses an untrusted .safetensors file; every size and offset is checked. Caller disposes the tensors. */
   loadSafetensors(bytes: Uint8Array | ArrayBuffer): Record<string, Tensor>;
+  /**
+   * A tokenizer from its spec and files (untrusted input). GPT-2 byte-level BPE:
+   * `loadTokenizer({ type: 'gpt2-bpe' }, { 'encoder.json': ..., 'vocab.bpe': ... })` (or vocab.json /
+   * merges.txt); char- and word-level: `{ type: 'char' | 'word', vocab: [...], unk? , lowercase?, split? }`.
+   */
+  loadTokenizer(spec: TokenizerSpec | string, files?: Record<string, FileContents>): Tokenizer;
 
   /** `new ap.MultiheadAttention(opts)` is `new MultiheadAttention(ap, opts)`; instanceof works with both. */
   MultiheadAttention: Bound<typeof MultiheadAttention>;

@@ -599,6 +599,74 @@ export class MultiheadAttention extends AttentionModule {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Tokenizers. Text and files cross into wasm as UTF-8 bytes, ids as int32 arrays: one copy each way.
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();  // not fatal: bytes that are not UTF-8 become U+FFFD
+const MAX_IDS = 2 ** 31 - 1;
+
+// Text, bytes or a JSON-able object, as UTF-8 bytes (a copy; no user code runs after this).
+function bytesOf(value, fn, what, { json = false } = {}) {
+  if (typeof value === 'string') return utf8Encoder.encode(value);
+  // Copies through the Uint8Array constructor: no species lookup, no iterator (no user code).
+  if (isArrayBuffer(value)) return new Uint8Array(new Uint8Array(value));
+  if (typedKind(value) === 'Uint8Array') return new Uint8Array(value);
+  if (json && typeof value === 'object' && value !== null) {
+    const text = readingUser(fn, what, () => JSON.stringify(value));
+    if (typeof text !== 'string') throw new TypeError(`${fn}: ${what} is not JSON-serialisable`);
+    return utf8Encoder.encode(text);
+  }
+  throw new TypeError(`${fn}: ${what} must be ${json ? 'an object, ' : ''}a string, Uint8Array or ArrayBuffer, got ${describe(value)}`);
+}
+// Token ids from a caller: an Int32Array (or other integer typed array) or an array of integers, copied once.
+function idsOf(ids, fn, what = 'ids') {
+  const kind = typedKind(ids);
+  if (['Int32Array', 'Uint16Array', 'Uint8Array', 'Int16Array', 'Int8Array'].includes(kind)) return new Int32Array(ids);
+  if (kind === 'Uint32Array') {
+    const out = new Int32Array(ids);
+    const bad = out.findIndex((x) => x < 0);
+    if (bad >= 0) throw new RangeError(`${fn}: ${what}[${bad}] = ${ids[bad]} is not a valid token id`);
+    return out;
+  }
+  if (kind !== undefined || !readingUser(fn, what, () => Array.isArray(ids))) {
+    throw new TypeError(`${fn}: ${what} must be an Int32Array or an array of integers, got ${describe(ids)}`);
+  }
+  const out = new Int32Array(lengthOf(ids, fn, what, MAX_IDS));
+  for (let i = 0; i < out.length; ++i) {
+    const x = readingUser(fn, `${what}[${i}]`, () => ids[i]);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 2 ** 31 - 1) {
+      throw new (typeof x === 'number' ? RangeError : TypeError)(`${fn}: ${what}[${i}] = ${describe(x)} is not a valid token id (an integer >= 0)`);
+    }
+    out[i] = x;
+  }
+  return out;
+}
+
+/** Text <-> token ids: GPT-2 byte-level BPE, or char- / word-level. Create with `ap.loadTokenizer(spec, files)`. */
+export class Tokenizer extends Owned {
+  /** @internal */
+  constructor(engine, handle, token) {
+    if (token !== INTERNAL) throw new TypeError('Tokenizer: create it with ap.loadTokenizer(spec, files)');
+    super(engine, handle, 'Tokenizer');
+  }
+  /** 'gpt2-bpe', 'char' or 'word'. */
+  get kind() { const fn = methodName(this, 'kind'); return engineOf(this, fn)._self(this, fn).kind(); }
+  get vocabSize() { const fn = methodName(this, 'vocabSize'); return engineOf(this, fn)._self(this, fn).vocabSize(); }
+  /** Token ids of `text` (a string). */
+  encode(text) {
+    const fn = methodName(this, 'encode');
+    const e = engineOf(this, fn);
+    if (typeof text !== 'string') throw new TypeError(`${fn}: text must be a string, got ${describe(text)}`);
+    return e._encode(e._self(this, fn), text, fn);
+  }
+  /** The text of `ids` (Int32Array or number[]); bytes that do not form UTF-8 become U+FFFD. */
+  decode(ids) {
+    const fn = methodName(this, 'decode');
+    const e = engineOf(this, fn);
+    return e._decode(e._self(this, fn), idsOf(ids, fn), fn);
+  }
+}
+
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
   ConcatAttention, SqueezeExcitation, LearnedPositionalEmbedding];
 
@@ -850,6 +918,94 @@ export class AttentionPlayground {
     this._work('softmax', rowsWork(this._shapeOf(x), 8));
     return this._tensorCall('softmax', () => this._M.softmax(this._t(x, 'softmax', 'input')));
   }
+  /** @internal copies bytes into a new wasm ByteBuffer (the caller deletes it). */
+  _bytesIn(bytes, fn) {
+    const buf = this._call(fn, () => this._M.bytesEmpty(bytes.length));
+    try {
+      buf.view().set(bytes);
+    } catch (e) {
+      buf.delete();
+      throw e;
+    }
+    return buf;
+  }
+  /** @internal copies ids (Int32Array) into a new wasm IdBuffer (the caller deletes it). */
+  _idsIn(ids, fn) {
+    const buf = this._call(fn, () => this._M.idsEmpty(ids.length));
+    try {
+      buf.view().set(ids);
+    } catch (e) {
+      buf.delete();
+      throw e;
+    }
+    return buf;
+  }
+  /** @internal ids of `text` through a tokenizer handle. */
+  _encode(handle, text, fn) {
+    const buf = this._bytesIn(utf8Encoder.encode(text), fn);
+    try {
+      const ids = this._call(fn, () => handle.encode(buf));
+      try { return ids.view().slice(); } finally { ids.delete(); }
+    } finally {
+      buf.delete();
+    }
+  }
+  /** @internal text of `ids` (Int32Array) through a tokenizer handle. */
+  _decode(handle, ids, fn) {
+    const buf = this._idsIn(ids, fn);
+    try {
+      const bytes = this._call(fn, () => handle.decode(buf));
+      try { return utf8Decoder.decode(bytes.view()); } finally { bytes.delete(); }
+    } finally {
+      buf.delete();
+    }
+  }
+  /** @internal a wasm FileSet from { name: string | Uint8Array | ArrayBuffer } (the caller deletes it). */
+  _filesIn(files, fn) {
+    const set = new this._M.FileSet();
+    try {
+      if (files === undefined || files === null) return set;
+      if (typeof files !== 'object' || readingUser(fn, 'files', () => Array.isArray(files))) {
+        throw new TypeError(`${fn}: files must be an object { name: contents }, got ${describe(files)}`);
+      }
+      const names = readingUser(fn, 'files', () => Reflect.ownKeys(files));
+      const contents = names.map((name) => {
+        if (typeof name !== 'string') throw new TypeError(`${fn}: file names must be strings, got ${describe(name)}`);
+        return [name, bytesOf(readingUser(fn, `files['${name.slice(0, 40)}']`, () => files[name]), fn, `files['${name.slice(0, 40)}']`)];
+      });
+      for (const [name, bytes] of contents) {
+        const buf = this._bytesIn(bytes, fn);
+        try { this._call(fn, () => set.set(name, buf)); } finally { buf.delete(); }
+      }
+      return set;
+    } catch (e) {
+      set.delete();
+      throw e;
+    }
+  }
+  /**
+   * A tokenizer from its spec ({ type: 'gpt2-bpe' | 'char' | 'word', ... }, an object or JSON text) and
+   * files ({ 'vocab.json' | 'encoder.json': ..., 'merges.txt' | 'vocab.bpe': ... } for GPT-2, as strings
+   * or bytes). Everything is untrusted input: a bad file gets an AttentionError naming it and the problem.
+   */
+  loadTokenizer(spec, files) {
+    checkSelf(this, 'loadTokenizer');
+    const fn = 'loadTokenizer';
+    checkArity(arguments, 2, fn);
+    const specBytes = bytesOf(spec, fn, 'spec', { json: true });
+    const set = this._filesIn(files, fn);
+    try {
+      const s = this._bytesIn(specBytes, fn);
+      try {
+        return new Tokenizer(this, this._call(fn, () => this._M.createTokenizer(s, set)), INTERNAL);
+      } finally {
+        s.delete();
+      }
+    } finally {
+      set.delete();
+    }
+  }
+
   /** Parses safetensors bytes (untrusted input) into { name: Tensor } (caller disposes). */
   loadSafetensors(bytes) {
     checkSelf(this, 'loadSafetensors');
