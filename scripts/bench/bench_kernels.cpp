@@ -102,6 +102,8 @@ using Gemm = void (*)(bool, bool, size_t, size_t, size_t, float, const float*, s
                       float*, size_t) noexcept;
 using GemmBatched = void (*)(size_t, bool, bool, size_t, size_t, size_t, float, const float*, size_t, size_t,
                              const float*, size_t, size_t, float, float*, size_t, size_t) noexcept;
+using GemmPacked = void (*)(size_t, size_t, size_t, float, const float*, size_t, const float*, float, float*,
+                            size_t) noexcept;
 
 const std::string kLength = std::to_string(kVectorLength);
 
@@ -197,6 +199,36 @@ void bench_gemm_batched(const char* name, GemmBatched simd, GemmBatched scalar) 
       },
       "GFLOP/s", 1e-9);
 }
+// nn::Linear's shapes: y (M x N) = x (M x K) W^T with W (N x K) packed once, at M = 1
+// (single-token decode) and M = 128 (a prompt). Each row is followed by what the same
+// product costs without the pre-packing: f32_gemm (packs W^T per call) and, for M = 1,
+// one f32_dot per output against W's rows (the matrix-vector alternative).
+void bench_gemm_packed(const char* name, GemmPacked simd, GemmPacked scalar) {
+  for (size_t n : {256u, 1024u})
+    for (size_t M : {1u, 128u}) {
+      const size_t N = n, K = n;
+      std::vector<float> x = random_floats(M * K, -1, 1), W = random_floats(N * K, -1, 1), y(M * N);
+      std::vector<float> packed(gemm_packed_b_floats(K, N));
+      gemm_pack_b(true, K, N, W.data(), K, packed.data());
+      const std::string size = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
+      const double flops = 2.0 * M * N * K;
+      bench(
+          name, size, flops, simd, scalar,
+          [&](GemmPacked f) { f(M, N, K, 1.0f, x.data(), K, packed.data(), 0.0f, y.data(), N); }, "GFLOP/s", 1e-9,
+          M * N * K >= (size_t{1} << 27) ? 0.0 : -1);
+      bench(
+          " vs gemm W^T", size, flops, Gemm(f32_gemm), Gemm(f32_gemm__scalar),
+          [&](Gemm f) { f(false, true, M, N, K, 1.0f, x.data(), K, W.data(), K, 0.0f, y.data(), N); }, "GFLOP/s",
+          1e-9, M * N * K >= (size_t{1} << 27) ? 0.0 : -1);
+      if (M == 1)
+        bench(
+            " vs dot rows", size, flops, Dot(f32_dot), Dot(f32_dot__scalar),
+            [&](Dot f) {
+              for (size_t j = 0; j < N; ++j) y[j] = f(K, W.data() + j * K, x.data());
+            },
+            "GFLOP/s", 1e-9);
+    }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +264,7 @@ int main(int argc, char** argv) {
 #define ATTN_TRANSPOSE_KERNEL(name) ATTN_BENCH(transpose, name)
 #define ATTN_GEMM_KERNEL(name) ATTN_BENCH(gemm, name)
 #define ATTN_GEMM_BATCHED_KERNEL(name) ATTN_BENCH(gemm_batched, name)
+#define ATTN_GEMM_PACKED_KERNEL(name) ATTN_BENCH(gemm_packed, name)
 #include "kernels/registry.inc"
 #undef ATTN_BENCH
   return 0;

@@ -90,6 +90,8 @@ constexpr Tolerance transpose = kExact;
 // (The old bound, atol 1e-6 (9K + 1), grew with K; this error, relative to that sum, does not.)
 constexpr Tolerance gemm{0, 5 * kEps};
 constexpr Tolerance gemm_batched = gemm;
+// The same micro-kernel on the same panels, B packed ahead of time.
+constexpr Tolerance gemm_packed = gemm;
 }  // namespace tol
 
 // The worst error one kernel showed over its sweep.
@@ -299,6 +301,7 @@ TEST(KernelRegistry, ListsEveryDeclaredKernel) {
 #define ATTN_TRANSPOSE_KERNEL ATTN_REGISTERED
 #define ATTN_GEMM_KERNEL ATTN_REGISTERED
 #define ATTN_GEMM_BATCHED_KERNEL ATTN_REGISTERED
+#define ATTN_GEMM_PACKED_KERNEL ATTN_REGISTERED
 #include "kernels/registry.inc"
 #undef ATTN_REGISTERED
 
@@ -1071,6 +1074,100 @@ void test_gemm_batched_kernel(const char* name, GemmBatchedKernel simd, GemmBatc
     test_gemm_batched_kernel(#name, f32_##name, f32_##name##__scalar, tol::name); \
   }
 #include "kernels/registry.inc"
+
+using GemmPackedKernel = void (*)(size_t, size_t, size_t, float, const float*, size_t, const float*, float, float*,
+                                  size_t) noexcept;
+
+// Packs op(B) (B's row padding NaN) into a guarded buffer of exactly gemm_packed_b_floats(K, N),
+// runs the kernel and its twin on it, and checks both against the reference as check_gemm
+// does. alpha == 0 runs on NaN A and NaN panels: neither may be read.
+void check_gemm_packed(const char* name, GemmPackedKernel simd, GemmPackedKernel scalar, const Tolerance& t, bool tb,
+                       const GemmShape& s, float alpha, float beta, Rng& rng, Measured* ms, Measured* mt) {
+  const size_t lda = s.K + 1, ldb = (tb ? s.K : s.N) + 2, ldc = s.N + 3;
+  std::vector<float> A = padded_matrix(s.M, s.K, 1, rng);
+  const std::vector<float> B = padded_matrix(tb ? s.N : s.K, tb ? s.K : s.N, 2, rng);
+  std::vector<float> C0 = random_vector(s.M * ldc, rng);
+  if (beta == 0.0f) std::fill(C0.begin(), C0.end(), kNaN);
+  const std::string what = std::string(name) + " M=" + std::to_string(s.M) + " N=" + std::to_string(s.N) +
+                           " K=" + std::to_string(s.K) + " trans_b=" + std::to_string(tb) +
+                           " alpha=" + std::to_string(alpha) + " beta=" + std::to_string(beta);
+  const size_t floats = gemm_packed_b_floats(s.K, s.N);
+  ASSERT_GE(floats, s.K * s.N) << what;
+  Guarded packed(floats, kNaN);
+  gemm_pack_b(tb, s.K, s.N, B.data(), ldb, packed.data());
+  ASSERT_TRUE(packed.intact()) << what << ": gemm_pack_b wrote past gemm_packed_b_floats";
+  std::vector<double> expected(s.M * s.N), scale(s.M * s.N);
+  ref::gemm(false, tb, s.M, s.N, s.K, alpha, A.data(), lda, B.data(), ldb, beta, C0.data(), ldc, expected.data(),
+            scale.data());
+  if (alpha == 0.0f) {
+    std::fill(A.begin(), A.end(), kNaN);
+    std::fill(packed.data(), packed.data() + floats, kNaN);
+  }
+  for (GemmPackedKernel fn : {simd, scalar}) {
+    Guarded C(C0);
+    fn(s.M, s.N, s.K, alpha, A.data(), lda, packed.data(), beta, C.data(), ldc);
+    std::vector<float> got(s.M * s.N);
+    for (size_t i = 0; i < s.M; ++i)
+      for (size_t j = 0; j < s.N; ++j) got[i * s.N + j] = C[i * ldc + j];
+    const Closeness c = compare(got.data(), expected.data(), got.size(), t.atol, t.rtol, scale.data());
+    if (Measured* m = fn == simd ? ms : mt) m->add(c);
+    const auto at = [&](size_t i) { return "[" + std::to_string(i / s.N) + ", " + std::to_string(i % s.N) + "]"; };
+    EXPECT_EQ(c.bad, 0u) << (fn == simd ? "" : "scalar twin ") << what << ": " << c.bad << " of " << got.size()
+                         << " elements differ; first at " << at(c.first_bad) << ": " << got[c.first_bad]
+                         << " vs expected " << expected[c.first_bad] << "; max abs err " << c.max_abs << " at "
+                         << at(c.worst_abs) << ", max rel err " << c.max_rel << " at " << at(c.worst_rel);
+    bool padding_intact = C.intact();
+    for (size_t i = 0; i < s.M; ++i)
+      for (size_t j = s.N; j < ldc; ++j) {
+        const float v = C[i * ldc + j], v0 = C0[i * ldc + j];
+        padding_intact &= v == v0 || (std::isnan(v) && std::isnan(v0));
+      }
+    EXPECT_TRUE(padding_intact) << what << " wrote outside C";
+  }
+}
+
+// Every shape around the micro-tile (rows 1 ... 4 run unpadded) with B packed from either
+// orientation and every beta; then M = 1 and M = 4k+1 past each panel (depth 256, columns
+// 1024, rows 128) and twice past the column panel; empty shapes; alpha == 0.
+void test_gemm_packed_kernel(const char* name, GemmPackedKernel simd, GemmPackedKernel scalar, const Tolerance& tol) {
+  Rng rng(37);
+  Measured ms, mt;
+  const size_t w = simd_width();
+  const size_t dims[] = {1, 2, 3, 5, w, 2 * w + 1, 3 * w + 1, 17};
+  for (size_t M : dims)
+    for (size_t N : dims)
+      for (size_t K : dims)
+        for (int tb = 0; tb < 2; ++tb)
+          for (float beta : {0.0f, 1.0f, -0.5f})
+            check_gemm_packed(name, simd, scalar, tol, tb, {M, N, K}, 0.75f, beta, rng, &ms, &mt);
+  const GemmShape panels[] = {{1, 1024 + 7, 257},     {1, 2 * 1024 + 2 * w + 3, 3}, {2, 3, 2 * 256 + 1},
+                              {130, 9, 257},          {129, 1024 + 7, 257},         {4, 1024, 256},
+                              {6, 2 * 1024 + 1, 260}, {0, 4, 4},                    {4, 0, 4},
+                              {4, 4, 0},              {1, 4, 0}};
+  for (const GemmShape& s : panels)
+    for (int tb = 0; tb < 2; ++tb)
+      for (float beta : {0.0f, 1.0f}) check_gemm_packed(name, simd, scalar, tol, tb, s, -1.25f, beta, rng, &ms, &mt);
+  report(name, tol, ms, mt);
+  for (float beta : {0.0f, 1.0f, 2.0f})
+    for (size_t M : {size_t{1}, size_t{5}})
+      check_gemm_packed(name, simd, scalar, tol, true, {M, 2 * w + 1, 5}, 0.0f, beta, rng, nullptr, nullptr);
+}
+#define ATTN_GEMM_PACKED_KERNEL(name)                                            \
+  TEST(Kernels, name##MatchesReferenceAcrossShapesAndPanels) {                   \
+    test_gemm_packed_kernel(#name, f32_##name, f32_##name##__scalar, tol::name); \
+  }
+#include "kernels/registry.inc"
+
+TEST(Kernels, GemmPackedBSizeSaturates) {
+  // round_up(N, strip) * K floats: at least K * N, at most one strip of padding per row of op(B).
+  const size_t strip = 2 * simd_width();
+  EXPECT_EQ(gemm_packed_b_floats(0, 5), 0u);
+  EXPECT_EQ(gemm_packed_b_floats(5, 0), 0u);
+  EXPECT_EQ(gemm_packed_b_floats(3, strip), 3 * strip);
+  EXPECT_EQ(gemm_packed_b_floats(3, strip + 1), 3 * 2 * strip);
+  EXPECT_EQ(gemm_packed_b_floats(SIZE_MAX / 2, 3), SIZE_MAX);
+  EXPECT_EQ(gemm_packed_b_floats(1, SIZE_MAX - 1), SIZE_MAX);
+}
 
 }  // namespace
 }  // namespace attn::testing
