@@ -1,10 +1,11 @@
 #include "nn/linear.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/init.hpp"
+#include "core/size.hpp"
 #include "kernels/gemm.hpp"
-#include "kernels/reduce.hpp"
 #include "ops/ops.hpp"
 
 namespace attn::nn {
@@ -24,28 +25,26 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Rng& rng) : in_features(
 Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias, module_name_); }
 
 void Linear::parameters_changed() {
-  // Today the GEMM packs its B panels per call; packed_ stays undefined until the
-  // prepacked GEMM lands (kernels/gemm.hpp), and forward() reads weight directly.
-  packed_ = Tensor();
+  const size_t in = static_cast<size_t>(in_features), out = static_cast<size_t>(out_features);
+  ATTN_CHECK(weight.is_contiguous(), "Linear: weight must be contiguous to be packed");
+  // The packed count is at most one strip of padding per input feature above in * out,
+  // which the weight's own allocation already passed; SIZE_MAX says it does not fit size_t.
+  const size_t floats = kernels::gemm_packed_b_floats(in, out);
+  ATTN_CHECK(floats != SIZE_MAX && floats <= static_cast<size_t>(kMaxNumel), "Linear: the packed weight for ",
+             out_features, " x ", in_features, " is too large");
+  if (!packed_.defined() || packed_.numel() != static_cast<int64_t>(floats))
+    packed_ = Tensor::empty({static_cast<int64_t>(floats)}, DType::f32, "Linear: packed weight");
+  kernels::gemm_pack_b(/*trans_b=*/true, in, out, weight.data(), in, packed_.data());
 }
 
 void Linear::forward(float* y, int64_t ldy, const float* x, int64_t ldx, int64_t rows) const noexcept {
-  const size_t in = static_cast<size_t>(in_features), out = static_cast<size_t>(out_features);
-  const float* w = static_cast<const float*>(weight.raw_data());
+  const size_t out = static_cast<size_t>(out_features);
   const float* b = bias.defined() ? static_cast<const float*>(bias.raw_data()) : nullptr;
-  if (rows == 1) {  // matrix-vector: one contiguous dot product per output
-    for (size_t j = 0; j < out; ++j) y[j] = kernels::f32_dot(in, w + j * in, x) + (b ? b[j] : 0.0f);
-    return;
-  }
-  float beta = 0.0f;
-  if (b) {
+  if (b)
     for (int64_t r = 0; r < rows; ++r) std::copy(b, b + out, y + r * ldy);
-    beta = 1.0f;
-  } else if (in == 0) {
-    for (int64_t r = 0; r < rows; ++r) std::fill(y + r * ldy, y + r * ldy + out, 0.0f);
-  }
-  kernels::f32_gemm(false, true, static_cast<size_t>(rows), out, in, 1.0f, x, static_cast<size_t>(ldx), w, in, beta, y,
-                    static_cast<size_t>(ldy));
+  kernels::f32_gemm_packed(static_cast<size_t>(rows), out, static_cast<size_t>(in_features), 1.0f, x,
+                           static_cast<size_t>(ldx), static_cast<const float*>(packed_.raw_data()), b ? 1.0f : 0.0f,
+                           y, static_cast<size_t>(ldy));
 }
 
 }  // namespace attn::nn
