@@ -1,9 +1,11 @@
 // Recurrent layers (src/nn/rnn.*) against PyTorch: torch.nn.LSTM / GRU, and the
-// fixture script's transcriptions of the JANET and IndRNN papers
+// fixture script's transcriptions of the JANET and IndRNN papers; the RNN encoder-
+// decoder with attention (src/models/seq2seq_rnn.*) against its torch twin
 // (tests/fixtures/rnn_cnn.safetensors, scripts/fixtures/rnn_cnn.py).
 #include <cstdio>
 #include <memory>
 
+#include "models/seq2seq_rnn.hpp"
 #include "nn/rnn.hpp"
 #include "torch_fixtures.hpp"
 
@@ -133,6 +135,78 @@ TEST(RnnErrors, NameTheModuleTheArgumentAndTheShapes) {
   // A state dict from a GRU does not load into an LSTM: the gate blocks differ.
   nn::GRU g(5, 7, 2);
   EXPECT_TRUE(throws_error([&] { lstm.load_state_dict(g.state_dict()); }, {"weight_ih_l0", "[28, 5]", "[21, 5]"}));
+}
+
+Seq2SeqConfig seq2seq_config(const nlohmann::json& m) {
+  Seq2SeqConfig c;
+  c.src_vocab = m["src_vocab"];
+  c.tgt_vocab = m["tgt_vocab"];
+  c.embed_dim = m["embed_dim"];
+  c.hidden_size = m["hidden_size"];
+  c.num_layers = m["num_layers"];
+  c.cell = m["cell"] == "lstm" ? nn::RnnCell::lstm : nn::RnnCell::gru;
+  const std::string rule = m["rule"];
+  c.rule = rule == "bahdanau" ? Seq2SeqRule::bahdanau
+           : rule == "dot"    ? Seq2SeqRule::dot
+           : rule == "general" ? Seq2SeqRule::general
+                               : Seq2SeqRule::concat;
+  c.max_src_len = m["max_src_len"];
+  return c;
+}
+
+TEST(Seq2SeqVsTorch, TeacherForcedAndGreedyWithCapturedWeights) {
+  int n = 0;
+  for (const TorchCase& c : torch_cases("seq2seq_rnn", kFile)) {
+    SCOPED_TRACE(c.name);
+    const Seq2SeqConfig cfg = seq2seq_config(c.meta);
+    Seq2SeqRNN m(cfg);
+    EXPECT_STREQ(seq2seq_rule_name(cfg.rule), c.meta["rule"].get<std::string>().c_str());
+    EXPECT_EQ(key_list(m), c.meta["keys"].get<std::vector<std::string>>());
+    m.load_state_dict(c.params());
+    AttentionCapture cap;
+    const Tensor logits = m.forward(c.get("src"), c.get("tgt_in"), &cap);
+    EXPECT_TRUE(matches(logits, c.get("logits"), c.name + ".logits"));
+    const Tensor w = c.get("weights");  // (N, T, S)
+    const Tensor got = cap.get(0, AttentionKind::cross);
+    ASSERT_EQ(got.shape(), (Shape{w.size(0), 1, w.size(1), w.size(2)}));
+    EXPECT_TRUE(matches(got.reshape(w.shape()), w, c.name + ".weights"));
+    EXPECT_TRUE(all_close(m.forward(c.get("src"), c.get("tgt_in")), logits, 0, 0));  // no sink: same numbers
+
+    AttentionCapture gcap;
+    const Tensor ids = m.greedy_decode(c.get("src"), c.meta["bos"], c.meta["eos"], c.meta["max_len"], &gcap);
+    EXPECT_TRUE(all_close(ids, c.get("greedy_ids"), 0, 0)) << "greedy ids";
+    const Tensor gw = c.get("greedy_weights");
+    const Tensor ggot = gcap.get(0, AttentionKind::cross);
+    ASSERT_EQ(ggot.shape(), (Shape{gw.size(0), 1, gw.size(1), gw.size(2)}));
+    EXPECT_TRUE(matches(ggot.reshape(gw.shape()), gw, c.name + ".greedy_weights"));
+    ++n;
+  }
+  EXPECT_EQ(n, 6);
+}
+
+TEST(Seq2SeqErrors, IdsShapesAndConfig) {
+  Seq2SeqConfig cfg;
+  cfg.src_vocab = 5;
+  cfg.tgt_vocab = 6;
+  cfg.embed_dim = 4;
+  cfg.hidden_size = 4;
+  cfg.rule = Seq2SeqRule::concat;
+  cfg.max_src_len = 3;
+  Seq2SeqRNN m(cfg);
+  const Tensor src = Tensor::from_vector({0, 1, 2, 4, 3, 2}, {2, 3}), tgt = Tensor::from_vector({1, 2}, {2, 1});
+  EXPECT_EQ(m.forward(src, tgt).shape(), (Shape{2, 1, 6}));
+  EXPECT_TRUE(throws_error([&] { m.forward(Tensor::from_vector({0, 5}, {1, 2}), Tensor::from_vector({1}, {1, 1})); },
+                           {"src holds id 5", "[0, 5)"}, "Seq2SeqRNN: "));
+  EXPECT_TRUE(throws_error([&] { m.forward(src, Tensor::from_vector({1.5f, 2}, {2, 1})); }, {"tgt_in holds id 1.5"},
+                           "Seq2SeqRNN: "));
+  EXPECT_TRUE(throws_error([&] { m.forward(Tensor::from_vector({0, 1, 2, 3}, {1, 4}), Tensor::from_vector({1}, {1, 1})); },
+                           {"src has 4 positions", "max_src_len=3"}, "Seq2SeqRNN: "));
+  EXPECT_TRUE(throws_error([&] { m.forward(src, Tensor::from_vector({1, 2, 3}, {3, 1})); }, {"tgt_in has batch 3"},
+                           "Seq2SeqRNN: "));
+  EXPECT_TRUE(throws_error([&] { m.greedy_decode(src, 0, 6, 4); }, {"eos (6)", "[0, 6)"}, "Seq2SeqRNN: "));
+  EXPECT_TRUE(throws_error([&] { m.greedy_decode(src, 0, 1, 0); }, {"max_len must be positive"}, "Seq2SeqRNN: "));
+  cfg.cell = nn::RnnCell::janet;
+  EXPECT_TRUE(throws_error([&] { Seq2SeqRNN bad(cfg); }, {"GRU or LSTM"}, "Seq2SeqRNN: "));
 }
 
 }  // namespace
