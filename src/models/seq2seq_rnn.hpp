@@ -69,7 +69,8 @@ class Seq2SeqRNN : public Module {
   // Teacher forcing: src (N, S), tgt_in (N, T) ids -> logits (N, T, V_tgt); step t reads tgt_in[:, t].
   Tensor forward(const Tensor& src, const Tensor& tgt_in, AttentionSink* sink = nullptr);
   // Greedy decoding from bos until every row has produced eos or max_len tokens were made:
-  // -> ids (N, T') with T' <= max_len, not including bos; after a row's eos its ids are eos.
+  // -> ids (N, T') with T' <= max_len, not including bos; after a row's eos its ids are eos
+  // (and eos is what it is fed, so its captured weight rows go on until T').
   Tensor greedy_decode(const Tensor& src, int64_t bos, int64_t eos, int64_t max_len, AttentionSink* sink = nullptr);
 
   // A table of token rows under key "weight", as torch.nn.Embedding stores it.

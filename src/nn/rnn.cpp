@@ -66,7 +66,9 @@ RNNBase::RNNBase(RnnCell cell_, const char* name, int64_t input_size_, int64_t h
   ATTN_CHECK(std::isfinite(beta), name, ": beta must be finite, got ", beta);
   const int64_t G = gates(), H = hidden_size, D = num_directions();
   const int64_t GH = checked_mul(G, H, name);
-  checked_mul(GH, std::max(input_size, D * H), name);  // the largest weight's element count
+  // Every weight of every layer, counted before anything is reserved or allocated.
+  const int64_t per_layer = checked_mul(GH, checked_add(std::max(input_size, D * H), H + 2, name), name);
+  checked_mul(checked_mul(num_layers, D, name), per_layer, name);
   const float bound = 1.0f / std::sqrt(static_cast<float>(H));  // torch's RNNBase.reset_parameters
   w_.reserve(static_cast<size_t>(num_layers * D));
   for (int64_t layer = 0; layer < num_layers; ++layer) {

@@ -132,6 +132,7 @@ TEST(RnnErrors, NameTheModuleTheArgumentAndTheShapes) {
                            "IndRNN: "));
   EXPECT_TRUE(throws_error([] { nn::JANET(5, 7, 1, true, false, 0.0f, false, 1.0f, 2); }, {"chrono_t_max"}, "JANET: "));
   EXPECT_TRUE(throws_error([] { nn::LSTM(1 << 20, 1 << 20); }, {"too large"}, "LSTM"));
+  EXPECT_TRUE(throws_error([] { nn::GRU(4, 4, int64_t{1} << 40); }, {"too large"}, "GRU"));
   // A state dict from a GRU does not load into an LSTM: the gate blocks differ.
   nn::GRU g(5, 7, 2);
   EXPECT_TRUE(throws_error([&] { lstm.load_state_dict(g.state_dict()); }, {"weight_ih_l0", "[28, 5]", "[21, 5]"}));
