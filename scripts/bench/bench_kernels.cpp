@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -208,13 +209,15 @@ void bench_gemm_packed(const char* name, GemmPacked simd, GemmPacked scalar) {
     for (size_t M : {1u, 128u}) {
       const size_t N = n, K = n;
       std::vector<float> x = random_floats(M * K, -1, 1), W = random_floats(N * K, -1, 1), y(M * N);
-      std::vector<float> packed(gemm_packed_b_floats(K, N));
-      gemm_pack_b(true, K, N, W.data(), K, packed.data());
+      // 64-byte aligned, as Tensor storage is: a std::vector's 16 would split AVX-512 loads.
+      std::vector<float> packed_storage(gemm_packed_b_floats(K, N) + 16);
+      float* packed = packed_storage.data() + (64 - reinterpret_cast<uintptr_t>(packed_storage.data()) % 64) % 64 / 4;
+      gemm_pack_b(true, K, N, W.data(), K, packed);
       const std::string size = std::to_string(M) + "x" + std::to_string(N) + "x" + std::to_string(K);
       const double flops = 2.0 * M * N * K;
       bench(
           name, size, flops, simd, scalar,
-          [&](GemmPacked f) { f(M, N, K, 1.0f, x.data(), K, packed.data(), 0.0f, y.data(), N); }, "GFLOP/s", 1e-9,
+          [&](GemmPacked f) { f(M, N, K, 1.0f, x.data(), K, packed, 0.0f, y.data(), N); }, "GFLOP/s", 1e-9,
           M * N * K >= (size_t{1} << 27) ? 0.0 : -1);
       bench(
           " vs gemm W^T", size, flops, Gemm(f32_gemm), Gemm(f32_gemm__scalar),

@@ -49,7 +49,8 @@ void f32_gemm_batched__scalar(size_t batch, bool trans_a, bool trans_b, size_t M
 // size_t (callers still check the bytes against their budget, core/size.hpp).
 size_t gemm_packed_b_floats(size_t K, size_t N) noexcept;
 // op(B) (K x N; B as stored is K x N, or N x K with trans_b) into the packed layout.
-// `packed` needs gemm_packed_b_floats(K, N) floats, any alignment; B is read, not kept.
+// `packed` needs gemm_packed_b_floats(K, N) floats, any alignment (64-byte aligned, as
+// Tensor storage is, keeps wide vector loads from straddling cache lines); B is read, not kept.
 void gemm_pack_b(bool trans_b, size_t K, size_t N, const float* B, size_t ldb, float* packed) noexcept;
 
 // C (M x N) = alpha * A (M x K) * op(B) + beta * C, op(B) given packed by gemm_pack_b

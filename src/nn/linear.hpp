@@ -11,11 +11,13 @@
 //    It runs kernels::f32_gemm_packed on W^T packed once into the GEMM's panel
 //    layout (packed_, built by parameters_changed), for every rows, 1 included:
 //    single-token decode is then a vector x panel product along the packed strips.
-//    Measured (attn_bench_kernels gemm_packed, GFLOP/s, in = out = 256 / 1024): one row,
-//    38 / 37 native SSE2 and 34 / 36 wasm SIMD128, against 31 / 31 and 22 / 24 for one
-//    f32_dot per output against W's rows (the matrix-vector path this replaced) and
-//    6 / 5 for f32_gemm packing W^T per call; 128 rows, 44 / 43 native and 49 / 48 wasm
-//    against f32_gemm's 42 / 42 and 44 / 45.
+//    Measured with attn_bench_kernels gemm_packed (GFLOP/s, in = out = 256 / 1024, on a
+//    shared 2-core machine, +-20% run to run): one row in wasm SIMD128 (what ships),
+//    36-37 / 36 against 17-22 / 23-24 for one f32_dot per output against W's rows (the
+//    matrix-vector path this replaced) and 5 / 4.5 for f32_gemm packing W^T per call;
+//    native SSE2 38 / 37 against 31 / 31 in a quiet run, a tie (~30) under load. 128
+//    rows: wasm 46-47 / 45-46 against f32_gemm's 42-44 / 45; native SSE2 within noise
+//    (35-44 against 38-42); AVX-512 159 / 133 against 125 / 64-97.
 //    The bias is copied into y's rows first and the GEMM accumulates onto it (beta 1).
 //
 // The packed copy follows `weight` only when parameters_changed() runs: the Module
