@@ -48,6 +48,11 @@ export class Tensor implements Disposable {
   readonly size: number;
   /** A copy of the data (Uint8Array of 0/1 for bool tensors). */
   toArray(): Float32Array | Uint8Array;
+  /**
+   * The data without a copy, over the wasm heap. Read it at once: the heap may grow (and detach it) on
+   * any later call into the engine, and it must not be used after dispose().
+   */
+  view(): Float32Array | Uint8Array;
   dispose(): void;
   [Symbol.dispose](): void;
   readonly disposed: boolean;

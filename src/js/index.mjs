@@ -289,6 +289,12 @@ export class Tensor extends Owned {
   get size() { return tensorHandle(this, 'size').numel(); }
   /** A copy of the data: Float32Array, or Uint8Array (0/1) for bool tensors. */
   toArray() { return tensorHandle(this, 'toArray').view().slice(); }
+  /**
+   * The data without a copy: a Float32Array (Uint8Array for bool) over the tensor's memory in the
+   * wasm heap. Read it at once: it is detached when the heap grows (any later call into the engine
+   * may grow it) and it must not be used after dispose().
+   */
+  view() { return tensorHandle(this, 'view').view(); }
 }
 
 // A Tensor of this package (by its private fields: no user code runs).

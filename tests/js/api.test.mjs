@@ -217,3 +217,16 @@ test("causal 'lower-right' is torch's causal_lower_right mask (tril(diagonal = S
   assert.throws(() => ap.scaledDotProductAttention(x, x, x, { causal: 1 }), { name: 'TypeError', message: /causal must be a boolean/ });
   x.dispose();
 });
+
+test('Tensor.view() reads the data in place, without a copy', () => {
+  const t = ap.tensor([1, 2, 3, 4], [2, 2]);
+  const v = t.view();
+  assert.deepEqual(Array.from(v), [1, 2, 3, 4]);
+  const before = ap.heapBytesInUse();
+  const again = t.view();
+  assert.equal(ap.heapBytesInUse(), before, 'no allocation');
+  assert.equal(again.buffer, v.buffer, 'the wasm memory itself');
+  assert.equal(again.byteOffset, v.byteOffset);
+  t.dispose();
+  assert.throws(() => t.view(), /Tensor: used after dispose\(\)/);
+});
