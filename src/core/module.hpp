@@ -59,6 +59,10 @@ class Module {
   void eval() { train(false); }
   int64_t num_parameters();
 
+  // Runs parameters_changed() on every module of the tree: call it after changing weights in
+  // place (an optimizer step), so derived data (nn::Linear's packed weight) follows.
+  void notify_parameters_changed();
+
   // One allocation for every parameter of the tree (values kept); returns its layout.
   const Arena& pack_parameters();
   const Arena& parameter_layout() const { return params_; }  // empty before pack_parameters()
@@ -86,7 +90,6 @@ class Module {
     bool persistent;
   };
   void collect(const std::string& prefix, NamedTensors& params, NamedTensors* buffers, bool persistent_only);
-  void notify_parameters_changed();
 
   std::vector<Entry> params_own_;
   std::vector<Entry> buffers_own_;
