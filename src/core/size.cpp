@@ -1,6 +1,7 @@
 #include "core/size.hpp"
 
 #include <cstdio>
+#include <utility>
 
 namespace attn {
 
@@ -57,6 +58,24 @@ uint64_t checked_bytes(const Shape& shape, size_t elem_size, const char* what) {
     fail(what, " ", shape, " would need ", need, ", more than the per-tensor limit of ", limit);
   }
   return bytes;
+}
+
+namespace {
+thread_local AllocationCap* t_cap = nullptr;
+}
+
+AllocationCap::AllocationCap(uint64_t bytes, std::string what) : cap_(bytes), what_(std::move(what)), outer_(t_cap) {
+  t_cap = this;
+}
+AllocationCap::~AllocationCap() { t_cap = outer_; }
+
+void AllocationCap::charge(uint64_t bytes) {
+  AllocationCap* c = t_cap;
+  if (!c) return;
+  if (bytes > c->cap_ - c->used_)
+    fail(c->what_, ": needs more than ", bytes_str(c->cap_), " (", bytes_str(c->used_), " allocated, ",
+         bytes_str(bytes), " more asked for)");
+  c->used_ += bytes;
 }
 
 std::string bytes_str(uint64_t bytes) {

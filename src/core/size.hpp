@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/error.hpp"
 
@@ -46,6 +47,27 @@ int64_t checked_add(int64_t a, int64_t b, const char* what);
 int64_t checked_numel(const Shape& shape, const char* what = "shape");
 // numel * elem_size in 64 bits, checked against max_tensor_bytes(); the message names `what` and the shape.
 uint64_t checked_bytes(const Shape& shape, size_t elem_size, const char* what = "tensor");
+
+// A cap on the bytes of all tensor storage allocated on this thread while it lives:
+// building a model from an untrusted config (a model file's config can describe a model
+// of any size; each tensor alone may be within the per-tensor budget). Every owning
+// Storage charges it before allocating and throws "<what>: ..." past the cap. Caps nest
+// (the innermost applies). Not a limit on memory freed and reused: it counts allocations.
+class AllocationCap {
+ public:
+  AllocationCap(uint64_t bytes, std::string what);
+  ~AllocationCap();
+  AllocationCap(const AllocationCap&) = delete;
+  AllocationCap& operator=(const AllocationCap&) = delete;
+  uint64_t used() const { return used_; }
+  // Called by Storage before it allocates; throws past the innermost cap.
+  static void charge(uint64_t bytes);
+
+ private:
+  uint64_t cap_, used_ = 0;
+  std::string what_;
+  AllocationCap* outer_;
+};
 
 // "1.5 GiB", "640 KiB", "12 bytes"
 std::string bytes_str(uint64_t bytes);

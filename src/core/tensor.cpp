@@ -33,6 +33,7 @@ Storage::Storage(uint64_t bytes, uint64_t limit, const char* what) : data_(nullp
   } else {
     ATTN_CHECK(bytes <= limit, what, ": ", bytes_str(bytes), " is more than the limit of ", bytes_str(limit));
   }
+  AllocationCap::charge(bytes);
   const uint64_t rounded = std::max<uint64_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);  // 64-bit: no wrap
   ATTN_CHECK(rounded <= SIZE_MAX, what, ": ", bytes_str(bytes), " does not fit in this platform's address space");
   data_ = std::aligned_alloc(kAlign, static_cast<size_t>(rounded));

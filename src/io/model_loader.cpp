@@ -1,0 +1,184 @@
+#include "io/model_loader.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <set>
+
+#include "io/safetensors.hpp"
+#include "models/se_cnn.hpp"
+#include "models/seq2seq_rnn.hpp"
+
+namespace attn::io {
+
+namespace {
+using json = nlohmann::json;
+constexpr const char* kWhat = "loadModel";
+
+// The largest size any config field may give (a dimension, a vocabulary); the real bound
+// is the total size check (AllocationCap) that follows.
+constexpr int64_t kMaxConfigInt = int64_t{1} << 24;
+
+const char* kind_of(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    default: return "a number";
+  }
+}
+
+// Reads config fields, remembering which keys were used so leftovers can be reported.
+class Fields {
+ public:
+  explicit Fields(const json& j) : j_(j) {}
+
+  bool has(const char* key) const { return j_.contains(key); }
+  int64_t integer(const char* key, int64_t lo, int64_t hi, std::optional<int64_t> dflt = std::nullopt) {
+    used_.insert(key);
+    if (!j_.contains(key)) {
+      ATTN_CHECK(dflt.has_value(), kWhat, ": config.", key, " is missing");
+      return *dflt;
+    }
+    return as_integer(j_[key], key, lo, hi);
+  }
+  std::string text(const char* key, std::initializer_list<const char*> allowed, std::optional<std::string> dflt) {
+    used_.insert(key);
+    if (!j_.contains(key)) {
+      ATTN_CHECK(dflt.has_value(), kWhat, ": config.", key, " is missing");
+      return *dflt;
+    }
+    const json& v = j_[key];
+    ATTN_CHECK(v.is_string(), kWhat, ": config.", key, " must be a string, got ", kind_of(v));
+    const std::string s = v.get<std::string>();
+    std::string list;
+    for (const char* a : allowed) {
+      if (s == a) return s;
+      list += std::string(list.empty() ? "" : ", ") + "'" + a + "'";
+    }
+    fail(kWhat, ": config.", key, " must be one of ", list, "; got '", s.substr(0, 40), "'");
+  }
+  std::vector<int64_t> integers(const char* key, size_t max_len, int64_t lo, int64_t hi) {
+    used_.insert(key);
+    ATTN_CHECK(j_.contains(key), kWhat, ": config.", key, " is missing");
+    const json& v = j_[key];
+    ATTN_CHECK(v.is_array() && !v.empty() && v.size() <= max_len, kWhat, ": config.", key,
+               " must be an array of 1 to ", max_len, " integers");
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < v.size(); ++i) out.push_back(as_integer(v[i], (std::string(key) + "[" + std::to_string(i) + "]").c_str(), lo, hi));
+    return out;
+  }
+  // A key that is only metadata for the caller (labels, names, token ids): accepted as it is.
+  const json* meta(const char* key) {
+    used_.insert(key);
+    return j_.contains(key) ? &j_[key] : nullptr;
+  }
+  void reject_unknown() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      ATTN_CHECK(used_.count(it.key()), kWhat, ": config has an unknown key '", it.key().substr(0, 40), "'");
+  }
+
+ private:
+  static int64_t as_integer(const json& v, const char* key, int64_t lo, int64_t hi) {
+    bool ok = v.is_number_integer() || v.is_number_unsigned();
+    if (v.is_number_float()) {
+      const double d = v.get<double>();
+      ok = d == static_cast<double>(static_cast<int64_t>(d)) && d >= -9e18 && d <= 9e18;
+    }
+    ATTN_CHECK(ok, kWhat, ": config.", key, " must be an integer, got ", kind_of(v) == std::string("a number") ? v.dump() : kind_of(v));
+    const double d = v.get<double>();
+    ATTN_CHECK(d >= static_cast<double>(lo) && d <= static_cast<double>(hi), kWhat, ": config.", key, " must be in [", lo,
+               ", ", hi, "], got ", v.dump());
+    return v.get<int64_t>();
+  }
+  const json& j_;
+  std::set<std::string> used_;
+};
+
+std::unique_ptr<Tokenizer> tokenizer_of(const json* spec, const std::map<std::string, std::string>& files) {
+  if (!spec) return nullptr;
+  ATTN_CHECK(spec->is_object(), kWhat, ": a tokenizer spec in the config must be an object, got ", kind_of(*spec));
+  return make_tokenizer(spec->dump(), files);
+}
+
+using Builder = std::function<std::unique_ptr<Module>()>;
+
+Builder read_se_cnn(Fields& f) {
+  SECNNConfig c;
+  c.in_channels = f.integer("in_channels", 1, 4096, 1);
+  c.num_classes = f.integer("num_classes", 1, kMaxConfigInt);
+  c.stem_channels = f.integer("stem_channels", 1, 4096);
+  c.block_channels = f.integers("block_channels", 64, 1, 4096);
+  c.reduction = f.integer("reduction", 1, 4096, 4);
+  f.integer("seed", 0, kMaxConfigInt, 0);
+  if (const json* labels = f.meta("labels"))
+    ATTN_CHECK(labels->is_array() && static_cast<int64_t>(labels->size()) == c.num_classes, kWhat,
+               ": config.labels must be an array of num_classes (", c.num_classes, ") names");
+  f.meta("input");
+  return [c] { return std::make_unique<SECNN>(c); };
+}
+
+Builder read_seq2seq(Fields& f) {
+  Seq2SeqConfig c;
+  c.src_vocab = f.integer("src_vocab", 1, kMaxConfigInt);
+  c.tgt_vocab = f.integer("tgt_vocab", 1, kMaxConfigInt);
+  c.embed_dim = f.integer("embed_dim", 1, 65536);
+  c.hidden_size = f.integer("hidden_size", 1, 65536);
+  c.num_layers = f.integer("num_layers", 1, 64, 1);
+  c.cell = f.text("cell", {"gru", "lstm"}, "gru") == "gru" ? nn::RnnCell::gru : nn::RnnCell::lstm;
+  const std::string rule = f.text("rule", {"bahdanau", "dot", "general", "concat"}, "bahdanau");
+  c.rule = rule == "bahdanau" ? Seq2SeqRule::bahdanau
+           : rule == "dot"    ? Seq2SeqRule::dot
+           : rule == "general" ? Seq2SeqRule::general
+                               : Seq2SeqRule::concat;
+  c.max_src_len = f.integer("max_src_len", 1, 65536, 32);
+  f.integer("bos_id", 0, c.tgt_vocab - 1, 0);
+  f.integer("eos_id", 0, c.tgt_vocab - 1, 0);
+  return [c] { return std::make_unique<Seq2SeqRNN>(c); };
+}
+
+}  // namespace
+
+LoadedModel load_model(std::string_view config_json, const uint8_t* weights, size_t weights_size,
+                       const std::map<std::string, std::string>& files) {
+  ATTN_CHECK(config_json.size() <= (size_t{1} << 24), kWhat, ": the config is ", bytes_str(config_json.size()),
+             "; at most 16 MiB");
+  json j = json::parse(config_json.begin(), config_json.end(), nullptr, false);
+  ATTN_CHECK(!j.is_discarded(), kWhat, ": the config is not valid JSON");
+  ATTN_CHECK(j.is_object(), kWhat, ": the config must be a JSON object, got ", kind_of(j));
+
+  LoadedModel out;
+  Fields f(j);
+  out.model_type = f.text("model_type", {"se-cnn", "seq2seq-rnn"}, std::nullopt);
+  f.meta("name");
+  f.meta("description");
+  const json* tokenizer = f.meta("tokenizer");
+  const json* src_tokenizer = f.meta("src_tokenizer");
+  const json* tgt_tokenizer = f.meta("tgt_tokenizer");
+  const Builder build = out.model_type == "se-cnn" ? read_se_cnn(f) : read_seq2seq(f);
+  f.reject_unknown();
+
+  // The weights first: a model's parameters must all be in this file, so building the model
+  // may allocate at most its size (x4 for packed copies and scratch) plus a little.
+  SafetensorsFile file = parse_safetensors(weights, weights_size);
+  {
+    AllocationCap cap(4 * static_cast<uint64_t>(weights_size) + (uint64_t{16} << 20),
+                      std::string(kWhat) + ": the config describes a model larger than its weights file (" +
+                          bytes_str(weights_size) + ") can hold; building it");
+    out.model = build();
+  }
+  out.model->load_state_dict(file.tensors, true);
+  out.model->pack_parameters();
+  out.model->eval();
+  out.tokenizer = tokenizer_of(tokenizer ? tokenizer : src_tokenizer, files);
+  out.tgt_tokenizer = tokenizer_of(tgt_tokenizer, files);
+  out.config_json = std::string(config_json);
+  return out;
+}
+
+std::vector<uint8_t> save_weights(Module& model) { return save_safetensors(model.state_dict()); }
+
+}  // namespace attn::io
