@@ -37,7 +37,10 @@
 #include "attention/scaled_dot.hpp"
 #include "attention/simple_mha.hpp"
 #include "attention/squeeze_excitation.hpp"
+#include "io/model_loader.hpp"
 #include "io/safetensors.hpp"
+#include "models/se_cnn.hpp"
+#include "models/seq2seq_rnn.hpp"
 #include "io/tokenizer.hpp"
 #include "kernels/simd_info.hpp"
 #include "ops/ops.hpp"
@@ -430,6 +433,123 @@ ByteBuffer* tokenizer_decode(const io::Tokenizer& t, const IdBuffer& ids) {
 double tokenizer_vocab_size(const io::Tokenizer& t) { return static_cast<double>(t.vocab_size()); }
 std::string tokenizer_kind(const io::Tokenizer& t) { return t.kind(); }
 
+// --- Models from files (io/model_loader.hpp). A forward returns its logits and, when
+// captured, the attention maps the model wrote into a fresh AttentionCapture (handed out
+// without copies; each call gets its own, so earlier results stay as they were).
+struct ModelOutput {
+  Tensor logits;
+  struct Map {
+    std::string kind;
+    int64_t layer;
+    Tensor weights;
+  };
+  std::vector<Map> maps;
+  Tensor* take_logits() { return logits.defined() ? new Tensor(std::exchange(logits, Tensor())) : nullptr; }
+  double count() const { return static_cast<double>(maps.size()); }
+  std::string kind(double i) const { return maps.at(static_cast<size_t>(i)).kind; }
+  double layer(double i) const { return static_cast<double>(maps.at(static_cast<size_t>(i)).layer); }
+  Tensor* take_map(double i) { return new Tensor(std::exchange(maps.at(static_cast<size_t>(i)).weights, Tensor())); }
+};
+// The capture's maps, each reshaped (a view) by `shape_of` from its [N, H, L, S] destination.
+template <class ShapeFn>
+void add_maps(ModelOutput& out, const AttentionCapture& capture, const char* kind_name, ShapeFn shape_of) {
+  for (const auto& [key, t] : capture.all())
+    out.maps.push_back({kind_name ? kind_name : attention_kind_name(key.second), key.first, t.reshape(shape_of(t.shape()))});
+}
+
+struct ModelJs {
+  io::LoadedModel m;
+};
+ModelJs* load_model_js(const ByteBuffer& config, const ByteBuffer& weights, const FileSet& files) {
+  return guarded("loadModel", [&] {
+    return new ModelJs{io::load_model(as_string(config), weights.bytes.data(), weights.bytes.size(), files.files)};
+  });
+}
+std::string model_type(const ModelJs& m) { return m.m.model_type; }
+std::string model_config(const ModelJs& m) { return m.m.config_json; }
+double model_num_parameters(ModelJs& m) { return static_cast<double>(m.m.model->num_parameters()); }
+const io::Tokenizer* model_tokenizer(const ModelJs& m, int which, const char* what) {
+  const io::Tokenizer* t = which == 0 ? m.m.tokenizer.get() : m.m.tgt_tokenizer.get();
+  ATTN_CHECK(t, what, ": this model has no ", which == 0 ? "tokenizer" : "target tokenizer",
+             " (give one in its config: \"tokenizer\")");
+  return t;
+}
+bool model_has_tokenizer(const ModelJs& m, int which) {
+  return (which == 0 ? m.m.tokenizer.get() : m.m.tgt_tokenizer.get()) != nullptr;
+}
+IdBuffer* model_encode(const ModelJs& m, const ByteBuffer& text, int which) {
+  return guarded("Model.encode", [&] { return new IdBuffer{model_tokenizer(m, which, "Model.encode")->encode(as_string(text))}; });
+}
+ByteBuffer* model_decode(const ModelJs& m, const IdBuffer& ids, int which) {
+  return guarded("Model.decode", [&] {
+    const std::string s = model_tokenizer(m, which, "Model.decode")->decode(ids.ids);
+    return new ByteBuffer{std::vector<uint8_t>(s.begin(), s.end())};
+  });
+}
+template <class M>
+M& model_as(ModelJs& m, const char* what) {
+  auto* p = dynamic_cast<M*>(m.m.model.get());
+  ATTN_CHECK(p, what, ": not available for a ", m.m.model_type, " model");
+  return *p;
+}
+// Ids as the float (1, T) tensor the RNN models take.
+Tensor ids_tensor(const IdBuffer& ids) {
+  Tensor t = Tensor::empty({1, static_cast<int64_t>(ids.ids.size())}, DType::f32, "ids");
+  for (size_t i = 0; i < ids.ids.size(); ++i) t.data()[i] = static_cast<float>(ids.ids[i]);
+  return t;
+}
+// SE-CNN: images (N, C, H, W) -> logits (N, classes); maps: per block, kind "channel", (N, C).
+ModelOutput* se_cnn_forward(ModelJs& m, const Tensor& x, bool capture) {
+  const char* what = "ImageClassifier.forward";
+  return guarded(what, [&] {
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      out->logits = model_as<SECNN>(m, what).forward(x, capture ? &sink : nullptr);
+      add_maps(*out, sink, "channel", [](const Shape& s) { return Shape{s[0], s[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+// Seq2seq, teacher forced: src (S), tgt_in (T) ids -> logits (T, V); maps: "cross", (T, S).
+ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tgt, bool capture) {
+  const char* what = "Seq2SeqModel.forward";
+  return guarded(what, [&] {
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      Tensor logits = model_as<Seq2SeqRNN>(m, what).forward(ids_tensor(src), ids_tensor(tgt), capture ? &sink : nullptr);
+      out->logits = logits.squeeze(0);
+      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[2], s[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+// Seq2seq greedy decoding: the ids (as float, (T')) in `logits`; maps as forward.
+ModelOutput* seq2seq_translate(ModelJs& m, const IdBuffer& src, double bos, double eos, double max_len, bool capture) {
+  const char* what = "Seq2SeqModel.translate";
+  return guarded(what, [&] {
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      Tensor ids = model_as<Seq2SeqRNN>(m, what).greedy_decode(ids_tensor(src), int_arg(bos, what, "bos"), int_arg(eos, what, "eos"),
+                                                             int_arg(max_len, what, "maxLength", 1, 65536.0), capture ? &sink : nullptr);
+      out->logits = ids.squeeze(0);
+      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[2], s[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+
 bool configure(double max_tensor_bytes, bool seeded, double seed) {
   return guarded("init", [&] {
     if (max_tensor_bytes > 0)
@@ -507,6 +627,23 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("vocabSize", &tokenizer_vocab_size)
       .function("kind", &tokenizer_kind);
   function("createTokenizer", &create_tokenizer, allow_raw_pointers());
+  class_<ModelOutput>("ModelOutput")
+      .function("takeLogits", &ModelOutput::take_logits, allow_raw_pointers())
+      .function("count", &ModelOutput::count)
+      .function("kind", &ModelOutput::kind)
+      .function("layer", &ModelOutput::layer)
+      .function("takeMap", &ModelOutput::take_map, allow_raw_pointers());
+  class_<ModelJs>("Model")
+      .function("type", &model_type)
+      .function("config", &model_config)
+      .function("numParameters", &model_num_parameters)
+      .function("hasTokenizer", &model_has_tokenizer)
+      .function("encode", &model_encode, allow_raw_pointers())
+      .function("decode", &model_decode, allow_raw_pointers())
+      .function("seCnnForward", &se_cnn_forward, allow_raw_pointers())
+      .function("seq2seqForward", &seq2seq_forward, allow_raw_pointers())
+      .function("seq2seqTranslate", &seq2seq_translate, allow_raw_pointers());
+  function("loadModel", &load_model_js, allow_raw_pointers());
   function("bytesEmpty", &bytes_empty, allow_raw_pointers());
 
   class_<Result>("Result")

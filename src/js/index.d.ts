@@ -162,6 +162,66 @@ export class Tokenizer implements Disposable {
   [Symbol.dispose](): void;
 }
 
+export interface ModelFiles {
+  config: object | string | Uint8Array | ArrayBuffer;
+  weights: Uint8Array | ArrayBuffer;
+  tokenizer?: Record<string, FileContents>;
+}
+
+/** One attention map of a forward pass. */
+export class AttentionMap {
+  private constructor();
+  /** Layer (or block) index, from 0. */
+  readonly layer: number;
+  /** 'self' and 'cross' attention, or 'channel' (Squeeze-and-Excitation weights). */
+  readonly kind: 'self' | 'cross' | 'channel';
+  /** Transformers: (heads, T, S); seq2seq: (T, S); SE blocks: (N, C). */
+  readonly weights: Tensor;
+}
+
+/** logits and, with { capture: true }, every attention map the forward computed (no second pass). */
+export class ModelOutput implements Disposable {
+  private constructor();
+  readonly logits: Tensor;
+  /** Empty unless captured. */
+  readonly attentions: AttentionMap[];
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+declare abstract class Model implements Disposable {
+  /** The config's model_type. */
+  readonly type: string;
+  /** A copy of the config it was loaded with. */
+  readonly config: Record<string, any>;
+  readonly numParameters: number;
+  /** With the config's tokenizer ('target': a seq2seq model's target side). */
+  encode(text: string, which?: 'source' | 'target'): Int32Array;
+  decode(ids: Int32Array | ArrayLike<number>, which?: 'source' | 'target'): string;
+  readonly disposed: boolean;
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/** model_type 'se-cnn': Squeeze-and-Excitation CNN. */
+export class ImageClassifier extends Model {
+  readonly labels: string[] | null;
+  /** images (N, C, H, W) -> logits (N, classes); maps: kind 'channel', (N, C) per block. */
+  forward(images: Tensor, options?: { capture?: boolean }): ModelOutput;
+}
+
+/** model_type 'seq2seq-rnn': RNN encoder-decoder with Bahdanau / Luong attention. */
+export class Seq2SeqModel extends Model {
+  /** Teacher forced: logits (T, targetVocab); maps: kind 'cross', (T, S). */
+  forward(source: string | Int32Array | ArrayLike<number>, targetIn: string | Int32Array | ArrayLike<number>,
+          options?: { capture?: boolean }): ModelOutput;
+  /** Greedy decoding from the config's bos_id until eos_id or maxLength (default 64) tokens. */
+  translate(source: string | Int32Array | ArrayLike<number>, options?: { maxLength?: number; capture?: boolean }):
+    { ids: Int32Array; text: string | null; attentions: AttentionMap[] };
+}
+
+export type LoadedModel = ImageClassifier | Seq2SeqModel;
+
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 
 /** Parameters by PyTorch name, train/eval. */
@@ -272,6 +332,12 @@ export class AttentionPlayground {
    * merges.txt); char- and word-level: `{ type: 'char' | 'word', vocab: [...], unk? , lowercase?, split? }`.
    */
   loadTokenizer(spec: TokenizerSpec | string, files?: Record<string, FileContents>): Tokenizer;
+  /**
+   * A model from its files (untrusted input): `config` (object or JSON text, with a model_type),
+   * `weights` (safetensors bytes), `tokenizer` (the tokenizer's files by name, when needed).
+   * Errors name the config key or tensor (with both shapes) and the problem.
+   */
+  loadModel(files: ModelFiles): LoadedModel;
 
   /** `new ap.MultiheadAttention(opts)` is `new MultiheadAttention(ap, opts)`; instanceof works with both. */
   MultiheadAttention: Bound<typeof MultiheadAttention>;

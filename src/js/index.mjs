@@ -673,6 +673,177 @@ export class Tokenizer extends Owned {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Models loaded from files: ap.loadModel({ config, weights, tokenizer }).
+
+/** One attention map of a model's forward: which layer, which kind, and its weights. */
+export class AttentionMap {
+  /** @internal */
+  constructor(layer, kind, weights) {
+    /** Layer (or block) index, from 0. */
+    this.layer = layer;
+    /** 'self', 'cross' or 'channel' (SE blocks). */
+    this.kind = kind;
+    /** @type {Tensor} */
+    this.weights = weights;
+  }
+}
+
+/** What a model's forward returns: logits and, with { capture: true }, every attention map. */
+export class ModelOutput {
+  /** @internal */
+  constructor(logits, attentions) {
+    /** @type {Tensor} */
+    this.logits = logits;
+    /** @type {AttentionMap[] | null} */
+    this.attentions = attentions;
+  }
+  dispose() {
+    this.logits?.dispose();
+    for (const a of this.attentions ?? []) a.weights.dispose();
+  }
+  [Symbol.dispose]() { this.dispose(); }
+}
+
+function readModelOutput(engine, out, fn) {
+  const tensors = [];
+  try {
+    const h = engine._check(out.takeLogits(), fn);
+    const logits = h ? new Tensor(engine, h, INTERNAL) : null;
+    if (logits) tensors.push(logits);
+    const n = out.count();
+    const maps = [];
+    for (let i = 0; i < n; ++i) {
+      const w = new Tensor(engine, out.takeMap(i), INTERNAL);
+      tensors.push(w);
+      maps.push(new AttentionMap(out.layer(i), out.kind(i), w));
+    }
+    return new ModelOutput(logits, maps);
+  } catch (e) {
+    for (const t of tensors) t.dispose();
+    throw e;
+  } finally {
+    out.delete();
+  }
+}
+
+/** Base of the models ap.loadModel returns. */
+class Model extends Owned {
+  #config;
+  /** @internal */
+  constructor(engine, handle, token) {
+    if (token !== INTERNAL) throw new TypeError(`${new.target.name}: load models with ap.loadModel({ config, weights, tokenizer })`);
+    super(engine, handle, new.target.name);
+    this.#config = JSON.parse(handle.config());
+  }
+  /** The config's model_type: 'se-cnn', 'seq2seq-rnn', ... */
+  get type() { const fn = methodName(this, 'type'); return engineOf(this, fn)._self(this, fn).type(); }
+  /** The config the model was loaded with (a copy). */
+  get config() { return Owned._is(this) ? structuredClone(this.#config) : undefined; }
+  get numParameters() { const fn = methodName(this, 'numParameters'); return engineOf(this, fn)._self(this, fn).numParameters(); }
+  /** Token ids of `text` with the model's tokenizer (which: 'source' (default) or 'target' for seq2seq models). */
+  encode(text, which = 'source') {
+    const fn = methodName(this, 'encode');
+    const e = engineOf(this, fn);
+    if (typeof text !== 'string') throw new TypeError(`${fn}: text must be a string, got ${describe(text)}`);
+    const w = checkEnum(which, fn, 'which', ['source', 'target']) === 'source' ? 0 : 1;
+    const buf = e._bytesIn(utf8Encoder.encode(text), fn);
+    try {
+      const ids = e._call(fn, () => e._self(this, fn).encode(buf, w));
+      try { return ids.view().slice(); } finally { ids.delete(); }
+    } finally {
+      buf.delete();
+    }
+  }
+  /** The text of `ids` with the model's tokenizer (which: 'source' (default) or 'target'). */
+  decode(ids, which = 'source') {
+    const fn = methodName(this, 'decode');
+    const e = engineOf(this, fn);
+    const w = checkEnum(which, fn, 'which', ['source', 'target']) === 'source' ? 0 : 1;
+    const buf = e._idsIn(idsOf(ids, fn), fn);
+    try {
+      const bytes = e._call(fn, () => e._self(this, fn).decode(buf, w));
+      try { return utf8Decoder.decode(bytes.view()); } finally { bytes.delete(); }
+    } finally {
+      buf.delete();
+    }
+  }
+}
+
+/** An image classifier with Squeeze-and-Excitation blocks (model_type 'se-cnn'). */
+export class ImageClassifier extends Model {
+  /** Class names from the config, or null. */
+  get labels() { return this.config.labels ?? null; }
+  /**
+   * images (N, C, H, W) float32 -> ModelOutput: logits (N, classes); with { capture: true } one
+   * AttentionMap per block, kind 'channel', weights (N, C): the SE channel weights in (0, 1).
+   */
+  forward(images, opts) {
+    const fn = 'ImageClassifier.forward';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['capture']);
+    const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const s = e._shapeOf(images);
+    if (s && s.length === 4) {  // every conv at full resolution (an overestimate past stride-2 blocks)
+      const c = this.config;
+      let macs = (c.in_channels ?? 1) * c.stem_channels * 9, cin = c.stem_channels;
+      for (const ch of c.block_channels) { macs += (cin * ch + ch * ch + cin * ch) * 9; cin = ch; }
+      e._work(fn, s[0] * s[2] * s[3] * (macs + PER_ROW) + s[0] * PER_MATRIX);
+    }
+    return readModelOutput(e, e._call(fn, () => e._self(this, fn).seCnnForward(e._t(images, fn, 'images'), capture)), fn);
+  }
+}
+
+/** An RNN encoder-decoder with attention (model_type 'seq2seq-rnn'): Bahdanau or Luong rules. */
+export class Seq2SeqModel extends Model {
+  #ids(x, fn, what, which) { return typeof x === 'string' ? this.encode(x, which) : idsOf(x, fn, what); }
+  /**
+   * Teacher-forced: source and target inputs (ids, or text through the tokenizers) -> ModelOutput:
+   * logits (T, targetVocab); with { capture: true } one AttentionMap, kind 'cross', weights (T, S).
+   */
+  forward(source, targetIn, opts) {
+    const fn = 'Seq2SeqModel.forward';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['capture']);
+    const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const src = this.#ids(source, fn, 'source', 'source'), tgt = this.#ids(targetIn, fn, 'targetIn', 'target');
+    const c = this.config;
+    e._work(fn, (src.length + tgt.length) * 16 * (c.hidden_size + c.embed_dim) ** 2 + tgt.length * (src.length * c.hidden_size * 4 + c.hidden_size * c.tgt_vocab));
+    const a = e._idsIn(src, fn);
+    try {
+      const b = e._idsIn(tgt, fn);
+      try {
+        return readModelOutput(e, e._call(fn, () => e._self(this, fn).seq2seqForward(a, b, capture)), fn);
+      } finally { b.delete(); }
+    } finally { a.delete(); }
+  }
+  /**
+   * Greedy decoding of `source` (ids or text) from the config's bos_id until eos_id or maxLength
+   * tokens -> { ids (Int32Array, without bos), text (when there is a target tokenizer), attentions }.
+   */
+  translate(source, opts) {
+    const fn = 'Seq2SeqModel.translate';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['maxLength', 'capture']);
+    const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const maxLength = o.maxLength === undefined ? 64 : checkInt(o.maxLength, fn, 'maxLength', 1, 65536);
+    const src = this.#ids(source, fn, 'source', 'source');
+    const c = this.config;
+    e._work(fn, (src.length + maxLength) * 16 * (c.hidden_size + c.embed_dim) ** 2 + maxLength * (src.length * c.hidden_size * 4 + c.hidden_size * c.tgt_vocab));
+    const a = e._idsIn(src, fn);
+    let out;
+    try {
+      out = readModelOutput(e, e._call(fn, () => e._self(this, fn).seq2seqTranslate(a, c.bos_id ?? 0, c.eos_id ?? 0, maxLength, capture)), fn);
+    } finally { a.delete(); }
+    const ids = Int32Array.from(out.logits.toArray());
+    out.logits.dispose();
+    const self = e._self(this, fn);
+    return { ids, text: self.hasTokenizer(1) ? this.decode(ids, 'target') : null, attentions: out.attentions };
+  }
+}
+
+const MODEL_CLASSES = { 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel };
+
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
   ConcatAttention, SqueezeExcitation, LearnedPositionalEmbedding];
 
@@ -1010,6 +1181,37 @@ export class AttentionPlayground {
     } finally {
       set.delete();
     }
+  }
+
+  /**
+   * A model from its files (all untrusted input): `config` (an object or JSON text with a model_type),
+   * `weights` (the safetensors bytes) and `tokenizer` (the tokenizer's files by name, when its config
+   * names a tokenizer that needs files). Returns the model class for its type.
+   */
+  loadModel(files) {
+    checkSelf(this, 'loadModel');
+    const fn = 'loadModel';
+    checkArity(arguments, 1, fn);
+    if (files === undefined || files === null) throw new TypeError(`${fn}: expected { config, weights, tokenizer? }`);
+    const o = checkOptions(files, fn, ['config', 'weights', 'tokenizer']);
+    if (o.config === undefined) throw new TypeError(`${fn}: config is required`);
+    if (o.weights === undefined) throw new TypeError(`${fn}: weights (the safetensors bytes) are required`);
+    const config = bytesOf(o.config, fn, 'config', { json: true });
+    if (!isArrayBuffer(o.weights) && typedKind(o.weights) !== 'Uint8Array') throw new TypeError(`${fn}: weights must be a Uint8Array or ArrayBuffer, got ${describe(o.weights)}`);
+    const weights = bytesOf(o.weights, fn, 'weights');
+    const set = this._filesIn(o.tokenizer, fn);
+    try {
+      const c = this._bytesIn(config, fn);
+      try {
+        const w = this._bytesIn(weights, fn);
+        try {
+          const h = this._call(fn, () => this._M.loadModel(c, w, set));
+          const C = MODEL_CLASSES[h.type()];
+          if (!C) { h.delete(); throw new AttentionError(`${fn}: model type ${h.type()} has no JS class`); }
+          return new C(this, h, INTERNAL);
+        } finally { w.delete(); }
+      } finally { c.delete(); }
+    } finally { set.delete(); }
   }
 
   /** Parses safetensors bytes (untrusted input) into { name: Tensor } (caller disposes). */

@@ -47,3 +47,51 @@ export function assertClose(actual, expected, what, atol = TORCH_ATOL, rtol = TO
   if (bad) throw new Error(`${what}: ${bad} of ${actual.length} elements differ; max abs error ${maxErr} at ${worst}`);
   return maxErr;
 }
+
+/** A safetensors file of float32 tensors: { name: { shape, data (Float32Array) } } -> Uint8Array. */
+export function saveSafetensors(entries) {
+  const header = {};
+  let offset = 0;
+  const names = Object.keys(entries).sort();
+  for (const name of names) {
+    const bytes = entries[name].data.length * 4;
+    header[name] = { dtype: 'F32', shape: entries[name].shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - ((8 + text.length) % 8)) % 8);
+  const head = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let at = 8 + head.length;
+  for (const name of names) {
+    out.set(new Uint8Array(Float32Array.from(entries[name].data).buffer), at);
+    at += entries[name].data.length * 4;
+  }
+  return out;
+}
+
+/** The cases of a fixture file whose metadata kind is `kind`, as plain arrays: [{ name, meta, tensors, params }]. */
+export function fixtureCases(ap, file, kind) {
+  const bytes = fixtureBytes(file);
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+  const all = ap.loadSafetensors(new Uint8Array(bytes));
+  try {
+    const plain = {};
+    for (const [k, t] of Object.entries(all)) plain[k] = { shape: t.shape, data: t.toArray() };
+    return Object.entries(header.__metadata__).map(([name, meta]) => ({ name, meta: JSON.parse(meta) }))
+      .filter((c) => c.meta.kind === kind)
+      .map(({ name, meta }) => {
+        const tensors = {}, params = {};
+        for (const [key, t] of Object.entries(plain)) {
+          if (key.startsWith(`${name}.p.`)) params[key.slice(name.length + 3)] = t;
+          else if (key.startsWith(`${name}.`)) tensors[key.slice(name.length + 1)] = t;
+        }
+        return { name, meta, tensors, params };
+      });
+  } finally {
+    for (const t of Object.values(all)) t.dispose();
+  }
+}

@@ -111,7 +111,7 @@ TEST(ModelLoader, BrokenConfigsNameTheProblem) {
   EXPECT_TRUE(config_error(with("[\"a\", \"b\", \"c\"]", "[\"a\"]"), {"config.labels must be an array of num_classes (3)"}));
   // Sizes each within range whose model would be gigabytes: refused by the weights file's size,
   // after a bounded allocation (4 x the file + 16 MiB), not after gigabytes.
-  const std::string huge = with("[4, 8]", "[4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096]");
+  const std::string huge = with("[4, 8]", "[2048, 2048, 2048, 2048, 2048, 2048, 2048, 2048]");  // each conv < 256 MiB
   EXPECT_TRUE(config_error(huge, {"loadModel: the config describes a model larger than its weights file"}));
 }
 
