@@ -39,6 +39,8 @@
 #include "attention/squeeze_excitation.hpp"
 #include "io/model_loader.hpp"
 #include "io/safetensors.hpp"
+#include "models/gpt.hpp"
+#include "models/sampling.hpp"
 #include "models/se_cnn.hpp"
 #include "models/seq2seq_rnn.hpp"
 #include "io/tokenizer.hpp"
@@ -550,6 +552,54 @@ ModelOutput* seq2seq_translate(ModelJs& m, const IdBuffer& src, double bos, doub
   });
 }
 
+// GPT: T new tokens at positions pos .. pos+T-1 against the KV cache -> logits (T, V) (a copy
+// of the arena's rows); maps: per layer, "self", (NH, T, pos + T).
+ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool capture) {
+  const char* what = "LanguageModel.forward";
+  return guarded(what, [&] {
+    Gpt& g = model_as<Gpt>(m, what);
+    const int64_t T = static_cast<int64_t>(ids.ids.size()), V = g.config().vocab_size;
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      const float* logits = g.forward(ids.ids.data(), T, int_arg(pos, what, "position"), capture ? &sink : nullptr);
+      out->logits = Tensor::empty({T, V}, DType::f32, what);
+      std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
+      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+struct SamplingArgs {
+  double temperature = 1, top_k = 0, top_p = 1;
+  bool seeded = false;
+  double seed = 0;
+};
+// Prefill + KV-cache decoding in one call; on_token (a JS function returning a bool: false stops)
+// runs after each new token. The JS layer makes sure it never throws.
+IdBuffer* gpt_generate(ModelJs& m, const IdBuffer& prompt, double max_new, const SamplingArgs& a, val on_token) {
+  const char* what = "LanguageModel.generate";
+  return guarded(what, [&] {
+    Gpt& g = model_as<Gpt>(m, what);
+    SamplingOptions o;
+    o.temperature = float_arg(a.temperature, what, "temperature");
+    o.top_k = int_arg(a.top_k, what, "topK", 0, 2147483647.0);
+    o.top_p = float_arg(a.top_p, what, "topP");
+    if (a.seeded) {
+      o.seed = static_cast<uint64_t>(int_arg(a.seed, what, "seed"));
+    } else {  // a fresh seed from the engine's sampling stream, so unseeded calls differ
+      const uint64_t hi = g_sample_rng.next_u32();
+      o.seed = hi << 32 | g_sample_rng.next_u32();
+    }
+    std::function<bool(int32_t)> cb;
+    if (on_token.typeOf().as<std::string>() == "function") cb = [&](int32_t id) { return on_token(id).as<bool>(); };
+    return new IdBuffer{generate(g, prompt.ids, int_arg(max_new, what, "maxNewTokens", 0, 2147483647.0), o, cb)};
+  });
+}
+
 bool configure(double max_tensor_bytes, bool seeded, double seed) {
   return guarded("init", [&] {
     if (max_tensor_bytes > 0)
@@ -642,7 +692,15 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("decode", &model_decode, allow_raw_pointers())
       .function("seCnnForward", &se_cnn_forward, allow_raw_pointers())
       .function("seq2seqForward", &seq2seq_forward, allow_raw_pointers())
-      .function("seq2seqTranslate", &seq2seq_translate, allow_raw_pointers());
+      .function("seq2seqTranslate", &seq2seq_translate, allow_raw_pointers())
+      .function("gptForward", &gpt_forward, allow_raw_pointers())
+      .function("gptGenerate", &gpt_generate, allow_raw_pointers());
+  value_object<SamplingArgs>("SamplingArgs")
+      .field("temperature", &SamplingArgs::temperature)
+      .field("topK", &SamplingArgs::top_k)
+      .field("topP", &SamplingArgs::top_p)
+      .field("seeded", &SamplingArgs::seeded)
+      .field("seed", &SamplingArgs::seed);
   function("loadModel", &load_model_js, allow_raw_pointers());
   function("bytesEmpty", &bytes_empty, allow_raw_pointers());
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "models/se_cnn.hpp"
 #include "models/seq2seq_rnn.hpp"
@@ -152,7 +153,23 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
 
   LoadedModel out;
   Fields f(j);
-  out.model_type = f.text("model_type", {"se-cnn", "seq2seq-rnn"}, std::nullopt);
+  out.model_type = f.text("model_type", {"gpt2", "gpt", "se-cnn", "seq2seq-rnn"}, std::nullopt);
+  if (out.model_type == "gpt2" || out.model_type == "gpt") {
+    // io/model_file.hpp reads the sizes; the metadata keys are ours.
+    const json* tokenizer = f.meta("tokenizer");
+    std::unique_ptr<Tokenizer> tok = tokenizer_of(tokenizer, files);
+    if (!tok && (files.count("vocab.json") || files.count("encoder.json")))
+      tok = make_tokenizer(R"({"type": "gpt2-bpe"})", files);
+    json sizes = j;
+    for (const char* key : {"tokenizer", "name", "description"}) sizes.erase(key);
+    std::unique_ptr<Gpt> gpt = load_gpt(sizes.dump(), weights, weights_size);
+    ATTN_CHECK(!tok || tok->vocab_size() <= gpt->config().vocab_size, kWhat, ": the tokenizer has ", tok->vocab_size(),
+               " tokens but the model's vocab_size is ", gpt->config().vocab_size);
+    out.model = std::move(gpt);
+    out.tokenizer = std::move(tok);
+    out.config_json = std::string(config_json);
+    return out;
+  }
   f.meta("name");
   f.meta("description");
   const json* tokenizer = f.meta("tokenizer");

@@ -3,6 +3,10 @@
 //
 // Config: a JSON object whose "model_type" picks the model; the other keys are the
 // model's sizes (its C++ config struct's fields, snake_case) and optional metadata:
+//   "gpt2"         Hugging Face GPT-2 config.json, or "gpt", ours: io/model_file.hpp
+//                  (Hugging Face checkpoints load as they are). Without a "tokenizer" key,
+//                  GPT-2's BPE files among the tokenizer files (vocab.json/encoder.json +
+//                  merges.txt/vocab.bpe) make its tokenizer.
 //   "se-cnn"       SECNNConfig: in_channels, num_classes, stem_channels, block_channels [..],
 //                  reduction; metadata "labels" [num_classes strings], "input" {height, width,
 //                  mean, std}

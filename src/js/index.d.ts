@@ -220,7 +220,42 @@ export class Seq2SeqModel extends Model {
     { ids: Int32Array; text: string | null; attentions: AttentionMap[] };
 }
 
-export type LoadedModel = ImageClassifier | Seq2SeqModel;
+export interface GenerateOptions {
+  /** Default 32. */
+  maxNewTokens?: number;
+  /** Default 1; 0 = greedy. */
+  temperature?: number;
+  /** 0 (default) = off. */
+  topK?: number;
+  /** In (0, 1]; 1 (default) = off. */
+  topP?: number;
+  /** Reproducible sampling; without it every call draws fresh randomness. */
+  seed?: number;
+  /** After each new token (text: its text, when the model has a tokenizer); returning false stops. */
+  onToken?: (id: number, text: string | null) => boolean | void;
+}
+
+/**
+ * model_type 'gpt2' (Hugging Face config.json) or 'gpt': GPT-2 architecture with a KV cache.
+ * Hugging Face GPT-2 checkpoints load as they are (Conv1D layout, with or without "transformer.").
+ */
+export class LanguageModel extends Model {
+  readonly vocabSize: number;
+  /** The context length (n_positions). */
+  readonly maxPositions: number;
+  /**
+   * logits (T, vocab) of the tokens (or text). position > 0 continues the cached sequence (KV cache);
+   * with capture: one map per layer, kind 'self', weights (heads, T, position + T).
+   */
+  forward(ids: string | Int32Array | ArrayLike<number>, options?: { capture?: boolean; position?: number }): ModelOutput;
+  /**
+   * Prefill, then KV-cache decoding. Stops after maxNewTokens, when onToken returns false, or once the
+   * context is full (at most maxPositions - prompt length + 1 new tokens).
+   */
+  generate(prompt: string | Int32Array | ArrayLike<number>, options?: GenerateOptions): { ids: Int32Array; text: string | null };
+}
+
+export type LoadedModel = LanguageModel | ImageClassifier | Seq2SeqModel;
 
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 

@@ -842,7 +842,99 @@ export class Seq2SeqModel extends Model {
   }
 }
 
-const MODEL_CLASSES = { 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel };
+const GENERATE_KEYS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'onToken'];
+
+/**
+ * A decoder-only language model in the GPT-2 architecture (model_type 'gpt2', Hugging Face's
+ * config.json, or 'gpt'), with a KV cache: learned positions, pre-LN blocks, causal self-attention,
+ * GELU MLP, tied head.
+ */
+export class LanguageModel extends Model {
+  get vocabSize() { return this.config.vocab_size; }
+  /** The longest sequence (n_positions). */
+  get maxPositions() { const c = this.config; return c.n_positions ?? c.n_ctx; }
+  #work(fn, T, S) {
+    const c = this.config, C = c.n_embd, F = c.n_inner ?? 4 * C;
+    engineOf(this, fn)._work(fn, T * (c.n_layer * (4 * C * C + 2 * C * F + S * (2 * C + 8) + PER_ROW * c.n_head) + c.vocab_size * C) + PER_MATRIX);
+  }
+  #ids(x, fn) {
+    const ids = typeof x === 'string' ? this.encode(x) : idsOf(x, fn);
+    if (ids.length === 0) throw new RangeError(`${fn}: ids are empty (at least one token is needed)`);
+    return ids;
+  }
+  /**
+   * Logits of the tokens `ids` (or the text, through the tokenizer): (T, vocab). `position`: where
+   * the tokens start; 0 (the default) starts a new sequence, > 0 continues the cached one (the first
+   * `position` tokens of the last call(s) stay in the KV cache), so decoding one token at a time
+   * costs one token's work. With { capture: true } one AttentionMap per layer, kind 'self', weights
+   * (heads, T, position + T): every attention weight the forward computed.
+   */
+  forward(ids, opts) {
+    const fn = 'LanguageModel.forward';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['capture', 'position']);
+    const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const position = o.position === undefined ? 0 : checkInt(o.position, fn, 'position', 0, 2 ** 31 - 1);
+    const x = this.#ids(ids, fn);
+    this.#work(fn, x.length, position + x.length);
+    const buf = e._idsIn(x, fn);
+    try {
+      return readModelOutput(e, e._call(fn, () => e._self(this, fn).gptForward(buf, position, capture)), fn);
+    } finally {
+      buf.delete();
+    }
+  }
+  /**
+   * Continues `prompt` (text or ids): prefill, then one token at a time through the KV cache.
+   * Options: maxNewTokens (default 32), temperature (default 1; 0 = greedy), topK (0 = off),
+   * topP (1 = off), seed (reproducible; without it each call draws fresh randomness), onToken(id,
+   * text) called after each token (returning false stops). Stops once the context is full: at most
+   * maxPositions - prompt length + 1 new tokens (the last one predicted from a full context). Returns
+   * { ids: the new tokens, text: their text (when the model has a tokenizer) }.
+   */
+  generate(prompt, opts) {
+    const fn = 'LanguageModel.generate';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, GENERATE_KEYS);
+    const maxNewTokens = o.maxNewTokens === undefined ? 32 : checkInt(o.maxNewTokens, fn, 'maxNewTokens', 0, 2 ** 31 - 1);
+    const args = {
+      temperature: o.temperature === undefined ? 1 : checkNumber(o.temperature, fn, 'temperature', { min: 0, max: 3.4e38 }),
+      topK: o.topK === undefined ? 0 : checkInt(o.topK, fn, 'topK', 0, 2 ** 31 - 1),
+      topP: o.topP === undefined ? 1 : checkNumber(o.topP, fn, 'topP', { min: 0, max: 1, minOpen: true }),
+      seeded: o.seed !== undefined && o.seed !== null,
+      seed: o.seed === undefined || o.seed === null ? 0 : checkInt(o.seed, fn, 'seed', 0, MAX_SEED),
+    };
+    if (o.onToken !== undefined && typeof o.onToken !== 'function') throw new TypeError(`${fn}: onToken must be a function, got ${describe(o.onToken)}`);
+    const x = this.#ids(prompt, fn);
+    const steps = Math.max(0, Math.min(maxNewTokens, this.maxPositions - x.length));
+    this.#work(fn, x.length + steps, x.length + steps);
+    const hasText = e._self(this, fn).hasTokenizer(0);
+    // The callback runs inside the engine's loop: whatever it throws is kept here and rethrown
+    // after the engine returned (an exception must not unwind through the engine's frames).
+    let thrown = null;
+    const onToken = o.onToken && ((id) => {
+      try {
+        return o.onToken(id, hasText ? this.decode([id]) : null) !== false;
+      } catch (err) {
+        thrown = { err };
+        return false;
+      }
+    });
+    const buf = e._idsIn(x, fn);
+    let out;
+    try {
+      out = e._call(fn, () => e._self(this, fn).gptGenerate(buf, maxNewTokens, args, onToken ?? null));
+    } finally {
+      buf.delete();
+    }
+    let ids;
+    try { ids = out.view().slice(); } finally { out.delete(); }
+    if (thrown) throw thrown.err;
+    return { ids, text: hasText ? this.decode(ids) : null };
+  }
+}
+
+const MODEL_CLASSES = { gpt2: LanguageModel, gpt: LanguageModel, 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel };
 
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
   ConcatAttention, SqueezeExcitation, LearnedPositionalEmbedding];

