@@ -70,8 +70,9 @@ TEST(FunctionalVsTorch, AttentionForward) {
       F::attention_forward(out.data(), C, att.data(), {q.data(), C, hs}, kr, vr, NH, T, S, hs,
                            1.0f / std::sqrt(static_cast<float>(hs)), causal, add, S,
                            keep.defined() ? keep.data_u8() : nullptr, S);
-      EXPECT_TRUE(all_close(out.data(), c.get("out").data(), out.size(), kTorchAtol, kTorchRtol))
-          << c.name << (cached ? " (KV cache)" : "") << ": out";
+      const ::testing::AssertionResult r = all_close(out.data(), c.get("out").data(), out.size(), kTorchAtol, kTorchRtol);
+      EXPECT_TRUE(r) << c.name << (cached ? " (KV cache)" : "") << ": out";
+      if (!cached) std::cout << c.name << " out vs torch: " << r.message() << "\n";
       EXPECT_TRUE(all_close(att.data(), c.get("att").data(), att.size(), kTorchAtol, kTorchRtol))
           << c.name << (cached ? " (KV cache)" : "") << ": att";
     }
@@ -133,13 +134,17 @@ TEST(GptVsTorch, LogitsAndEveryLayersAttention) {
   AttentionCapture capture;
   const std::vector<int32_t> ids = case_ids(c);
   const Tensor logits = model->forward(ids, 0, &capture);
-  EXPECT_TRUE(all_close(logits, c.get("logits"), kGptAtol, kGptRtol)) << "logits";
+  const ::testing::AssertionResult r = all_close(logits, c.get("logits"), kGptAtol, kGptRtol);
+  EXPECT_TRUE(r) << "logits";
+  std::cout << "logits vs torch: " << r.message() << " (atol " << kGptAtol << ", rtol " << kGptRtol << ")\n";
   const int64_t NH = model->config().n_head, T = static_cast<int64_t>(ids.size());
   for (int64_t l = 0; l < model->config().n_layer; ++l) {
     const Tensor w = capture.get(l, AttentionKind::self);
     ASSERT_EQ(w.shape(), (Shape{1, NH, T, T}));
-    EXPECT_TRUE(all_close(w.reshape({NH, T, T}), c.get("att" + std::to_string(l)), kGptAtol, kGptRtol))
-        << "layer " << l;
+    const ::testing::AssertionResult a = all_close(w.reshape({NH, T, T}), c.get("att" + std::to_string(l)), kGptAtol,
+                                                   kGptRtol);
+    EXPECT_TRUE(a) << "layer " << l;
+    std::cout << "layer " << l << " attention vs torch: " << a.message() << "\n";
   }
 }
 
