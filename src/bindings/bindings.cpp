@@ -37,6 +37,7 @@
 #include "attention/scaled_dot.hpp"
 #include "attention/simple_mha.hpp"
 #include "attention/squeeze_excitation.hpp"
+#include "io/model_file.hpp"
 #include "io/model_loader.hpp"
 #include "io/safetensors.hpp"
 #include "models/gpt.hpp"
@@ -468,6 +469,13 @@ ModelJs* load_model_js(const ByteBuffer& config, const ByteBuffer& weights, cons
   });
 }
 std::string model_type(const ModelJs& m) { return m.m.model_type; }
+// The weights as a safetensors file (torch's keys; GPT-2: Hugging Face's layout).
+ByteBuffer* model_save_weights(ModelJs& m) {
+  return guarded("Model.save", [&] {
+    if (auto* g = dynamic_cast<Gpt*>(m.m.model.get())) return new ByteBuffer{io::save_gpt(*g).weights};
+    return new ByteBuffer{io::save_weights(*m.m.model)};
+  });
+}
 std::string model_config(const ModelJs& m) { return m.m.config_json; }
 double model_num_parameters(ModelJs& m) { return static_cast<double>(m.m.model->num_parameters()); }
 const io::Tokenizer* model_tokenizer(const ModelJs& m, int which, const char* what) {
@@ -687,6 +695,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("type", &model_type)
       .function("config", &model_config)
       .function("numParameters", &model_num_parameters)
+      .function("saveWeights", &model_save_weights, allow_raw_pointers())
       .function("hasTokenizer", &model_has_tokenizer)
       .function("encode", &model_encode, allow_raw_pointers())
       .function("decode", &model_decode, allow_raw_pointers())

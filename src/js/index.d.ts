@@ -195,6 +195,8 @@ declare abstract class Model implements Disposable {
   /** A copy of the config it was loaded with. */
   readonly config: Record<string, any>;
   readonly numParameters: number;
+  /** The files loadModel takes: the config and the weights (safetensors; GPT-2 in Hugging Face's layout). */
+  save(): { config: Record<string, any>; weights: Uint8Array };
   /** With the config's tokenizer ('target': a seq2seq model's target side). */
   encode(text: string, which?: 'source' | 'target'): Int32Array;
   decode(ids: Int32Array | ArrayLike<number>, which?: 'source' | 'target'): string;

@@ -741,6 +741,20 @@ class Model extends Owned {
   /** The config the model was loaded with (a copy). */
   get config() { return Owned._is(this) ? structuredClone(this.#config) : undefined; }
   get numParameters() { const fn = methodName(this, 'numParameters'); return engineOf(this, fn)._self(this, fn).numParameters(); }
+  /**
+   * The model's files, as loadModel takes them: { config (the config it was loaded with), weights
+   * (safetensors bytes: torch's state_dict keys; GPT-2: Hugging Face's layout) }.
+   */
+  save() {
+    const fn = methodName(this, 'save');
+    const e = engineOf(this, fn);
+    const buf = e._call(fn, () => e._self(this, fn).saveWeights());
+    try {
+      return { config: this.config, weights: buf.view().slice() };
+    } finally {
+      buf.delete();
+    }
+  }
   /** Token ids of `text` with the model's tokenizer (which: 'source' (default) or 'target' for seq2seq models). */
   encode(text, which = 'source') {
     const fn = methodName(this, 'encode');

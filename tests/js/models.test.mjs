@@ -199,3 +199,22 @@ test('generate: greedy equals argmax of full recomputation; seeded sampling repe
     { name: 'AttentionError', message: /^loadModel: the tokenizer has 50257 tokens but the model's vocab_size is 61/ });
   lm.dispose();
 });
+
+test('save() gives files that load back to the same model, bit for bit', () => {
+  const { config, weights, ids } = gptFixture();
+  const lm = ap.loadModel({ config, weights });
+  const files = lm.save();
+  const again = ap.loadModel(files);
+  const a = lm.forward(ids), b = again.forward(ids);
+  assert.deepEqual(b.logits.toArray(), a.logits.toArray());
+  assert.deepEqual(again.save().weights, files.weights);
+  a.dispose(); b.dispose(); again.dispose(); lm.dispose();
+  const [c] = fixtureCases(ap, 'rnn_cnn.safetensors', 'se_cnn');
+  const { in_channels, num_classes, stem_channels, block_channels, reduction } = c.meta;
+  const cnn = ap.loadModel({ config: { model_type: 'se-cnn', in_channels, num_classes, stem_channels, block_channels, reduction }, weights: saveSafetensors(c.params) });
+  const cnn2 = ap.loadModel(cnn.save());
+  const x = ap.tensor(c.tensors.x.data, c.tensors.x.shape);
+  const p = cnn.forward(x), q = cnn2.forward(x);
+  assert.deepEqual(q.logits.toArray(), p.logits.toArray());
+  p.dispose(); q.dispose(); x.dispose(); cnn.dispose(); cnn2.dispose();
+});
