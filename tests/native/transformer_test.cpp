@@ -5,6 +5,8 @@
 // captured attention map against the weights torch's attention modules return.
 #include <iostream>
 
+#include "models/encoder_classifier.hpp"
+#include "models/encoder_decoder.hpp"
 #include "nn/transformer.hpp"
 #include "torch_fixtures.hpp"
 
@@ -222,6 +224,116 @@ TEST(Transformer, BadInputsGetClearErrors) {
   nn::Transformer t(to);
   EXPECT_TRUE(throws_error([&] { t.forward(src, randn({3, 4, 16}, rng)); },
                            {"Transformer", "batch number of src and tgt must be equal"}));
+}
+
+// ---------------------------------------------------------------- models
+
+EncoderClassifierConfig classifier_config(const nlohmann::json& j) {
+  EncoderClassifierConfig c;
+  c.vocab_size = j["vocab_size"];
+  c.max_position = j["max_position"];
+  c.type_vocab_size = j["type_vocab_size"];
+  c.pad_id = j["pad_id"];
+  c.d_model = j["d_model"];
+  c.nhead = j["nhead"];
+  c.num_layers = j["num_layers"];
+  c.dim_feedforward = j["dim_feedforward"];
+  c.num_classes = j["num_classes"];
+  c.layer_norm_eps = j["layer_norm_eps"];
+  return c;
+}
+
+EncoderDecoderConfig encdec_config(const nlohmann::json& j) {
+  EncoderDecoderConfig c;
+  c.src_vocab = j["src_vocab"];
+  c.tgt_vocab = j["tgt_vocab"];
+  c.d_model = j["d_model"];
+  c.nhead = j["nhead"];
+  c.num_encoder_layers = j["num_encoder_layers"];
+  c.num_decoder_layers = j["num_decoder_layers"];
+  c.dim_feedforward = j["dim_feedforward"];
+  c.activation = nn::activation_from_name(j["activation"], "test");
+  c.norm_first = j["norm_first"];
+  c.max_len = j["max_len"];
+  c.positions = j["positions"] == "learned" ? PositionEncoding::learned : PositionEncoding::sinusoidal;
+  return c;
+}
+
+TEST(EncoderModelsVsTorch, EncoderClassifier) {
+  for (const TorchCase& c : torch_cases("encoder_classifier", kFile)) {
+    EncoderClassifier m(classifier_config(c.meta["config"]));
+    expect_torch_keys(m, c);
+    m.load_state_dict(c.params());
+    AttentionCapture cap;
+    const Tensor logits = m.forward(c.get("ids"), c.get("kpm"), c.get("token_type_ids"), &cap);
+    expect_close(logits, c.get("logits"), kStackAtol, kStackRtol, c.name);
+    expect_captured(cap, c);
+  }
+}
+
+TEST(EncoderModelsVsTorch, EncoderDecoderTeacherForcedAndGreedy) {
+  for (const TorchCase& c : torch_cases("encoder_decoder", kFile)) {
+    EncoderDecoder m(encdec_config(c.meta["config"]));
+    expect_torch_keys(m, c);
+    m.load_state_dict(c.params());
+    AttentionCapture cap;
+    const Tensor kpm = c.get("src_kpm");
+    const Tensor logits = m.forward(c.get("src"), c.get("tgt"), kpm, {}, &cap);
+    expect_close(logits, c.get("logits"), kStackAtol, kStackRtol, c.name);
+    expect_captured(cap, c);
+
+    AttentionCapture greedy_cap;
+    const Tensor ids = m.greedy_decode(c.get("src"), c.meta["bos"], c.meta["eos"], c.meta["max_len"], kpm, &greedy_cap);
+    EXPECT_EQ(ids.shape(), c.get("greedy").shape()) << c.name;
+    EXPECT_EQ(ids.to_vector(), c.get("greedy").to_vector()) << c.name;
+    expect_captured(greedy_cap, c, "greedy_attn.");
+  }
+}
+
+TEST(EncoderModels, BadConfigsAndInputsGetClearErrors) {
+  EncoderClassifierConfig cc;
+  EXPECT_TRUE(throws_error([&] { EncoderClassifier m(cc); }, {"EncoderClassifier", "vocab_size must be positive"}));
+  cc.vocab_size = 20;
+  cc.d_model = 16;
+  cc.nhead = 4;
+  cc.dim_feedforward = 24;
+  cc.max_position = 8;
+  cc.pad_id = 20;
+  EXPECT_TRUE(throws_error([&] { EncoderClassifier m(cc); }, {"EncoderClassifier", "pad_id", "[0, 20)"}));
+  cc.pad_id = 0;
+  cc.vocab_size = int64_t{1} << 40;
+  EXPECT_TRUE(throws_error([&] { EncoderClassifier m(cc); }, {"EncoderClassifier", "word_embeddings"}));
+  cc.vocab_size = 20;
+  EncoderClassifier clf(cc);
+  EXPECT_TRUE(throws_error([&] { clf.forward(Tensor::from_vector({1, 2, 20}, {1, 3})); },
+                           {"Embedding", "input_ids", "id 20", "[0, 20)"}));
+  EXPECT_TRUE(throws_error([&] { clf.forward(Tensor::zeros({1, 9})); },
+                           {"EncoderClassifier", "9 positions but max_position is 8"}));
+  EXPECT_TRUE(throws_error([&] { clf.forward(Tensor::zeros({2, 3}), Tensor::zeros({2, 4}, DType::u8)); },
+                           {"src_key_padding_mask should have shape [2, 3]"}));
+  EXPECT_TRUE(throws_error([&] { clf.forward(Tensor::zeros({2, 3}), {}, Tensor::full({2, 3}, 2.0f)); },
+                           {"token_type_ids", "id 2", "[0, 2)"}));
+
+  EncoderDecoderConfig ec;
+  ec.src_vocab = 10;
+  ec.tgt_vocab = 0;
+  EXPECT_TRUE(throws_error([&] { EncoderDecoder m(ec); }, {"EncoderDecoder", "tgt_vocab must be positive"}));
+  ec.tgt_vocab = 9;
+  ec.d_model = 16;
+  ec.nhead = 5;
+  EXPECT_TRUE(throws_error([&] { EncoderDecoder m(ec); }, {"EncoderDecoder", "d_model (16) must be divisible by nhead (5)"}));
+  ec.nhead = 4;
+  ec.dim_feedforward = 24;
+  ec.max_len = 6;
+  EncoderDecoder ed(ec);
+  const Tensor src = Tensor::from_vector({1, 2, 3, 4}, {2, 2});
+  EXPECT_TRUE(throws_error([&] { ed.forward(src, Tensor::from_vector({1, 9}, {1, 2})); }, {"tgt_in", "id 9"}));
+  EXPECT_TRUE(throws_error([&] { ed.forward(Tensor::zeros({1, 7}), Tensor::zeros({1, 2})); },
+                           {"EncoderDecoder", "src has 7 positions but max_len is 6"}));
+  EXPECT_TRUE(throws_error([&] { ed.greedy_decode(src, 1, 9, 4); }, {"EncoderDecoder", "eos (9)"}));
+  EXPECT_TRUE(throws_error([&] { ed.greedy_decode(src, 1, 2, 7); }, {"EncoderDecoder", "max_new", "got 7"}));
+  Tensor nan_ids = Tensor::from_vector({1, NAN}, {1, 2});
+  EXPECT_TRUE(throws_error([&] { ed.forward(nan_ids, nan_ids); }, {"src holds id nan"}));
 }
 
 }  // namespace
