@@ -180,7 +180,7 @@ export class AttentionMap {
 }
 
 /** logits and, with { capture: true }, every attention map the forward computed (no second pass). */
-export class ModelOutput implements Disposable {
+export class ModelOutput {
   private constructor();
   readonly logits: Tensor;
   /** Empty unless captured. */

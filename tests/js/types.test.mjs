@@ -10,7 +10,7 @@ import { root } from './helpers.mjs';
 test('index.d.ts type-checks a typical program, and rejects misuse', () => {
   const dir = join(root, 'build/pkg-test');
   writeFileSync(join(dir, 'usage.ts'), `
-    import { init, MultiheadAttention, AttentionError, type Tensor, type AttentionResult } from 'attention-playground';
+    import { init, MultiheadAttention, AttentionError, LanguageModel, type Tensor, type AttentionResult, type ModelOutput, type AttentionMap } from 'attention-playground';
     async function main(): Promise<number> {
       const ap = await init({ wasmUrl: new URL('https://example.invalid/a.wasm') });
       const q: Tensor = ap.tensor(new Float32Array(8), [1, 2, 4]);
@@ -29,7 +29,22 @@ test('index.d.ts type-checks a typical program, and rejects misuse', () => {
       for (const t of [q, mask, mha, se]) t.dispose();
       r.dispose();
       m.dispose();
-      return (isMha ? 1 : 0) + shape.length + data.length + ap.heapBytesInUse() + (ap.simd ? 1 : 0);
+      const model = ap.loadModel({ config: { model_type: 'gpt2' }, weights: new Uint8Array(8), tokenizer: { 'vocab.json': '{}' } });
+      let generated = '';
+      if (model instanceof LanguageModel) {
+        const out: ModelOutput = model.forward('some text', { capture: true, position: 0 });
+        const maps: AttentionMap[] = out.attentions;
+        const w: Float32Array | Uint8Array = maps[0].weights.view();
+        generated = model.generate([1, 2], { maxNewTokens: 4, topK: 5, onToken: (id, text) => id > 0 && text !== null }).text ?? '';
+        out.dispose();
+        data.length + w.length;
+      }
+      const files = model.save();
+      const tok = ap.loadTokenizer({ type: 'char', vocab: ['a'] });
+      const ids: Int32Array = tok.encode('a');
+      tok.dispose();
+      model.dispose();
+      return (isMha ? 1 : 0) + shape.length + data.length + ap.heapBytesInUse() + (ap.simd ? 1 : 0) + generated.length + files.weights.length + ids.length;
     }
     main();
   `);
@@ -39,6 +54,7 @@ test('index.d.ts type-checks a typical program, and rejects misuse', () => {
     ap.scaledDotProductAttention(new Float32Array(4), 1, 2);
     new ap.MultiheadAttention({ numHeads: 2 });
     ap.tensor(new Uint8Array(4), [4]);
+    ap.loadModel({ config: {} });
   `);
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const opts = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2022,esnext.disposable,dom'];
@@ -50,4 +66,5 @@ test('index.d.ts type-checks a typical program, and rejects misuse', () => {
   assert.match(out, /misuse\.ts\(4,\d+\): error TS\d+: .*Float32Array.*Tensor/, 'a Float32Array is not a Tensor');
   assert.match(out, /embedDim/, 'embedDim is required');
   assert.match(out, /misuse\.ts\(6,\d+\): error TS\d+/, 'a Uint8Array needs an explicit dtype');
+  assert.match(out, /misuse\.ts\(7,\d+\): error TS\d+: .*weights/, 'loadModel needs weights');
 });
