@@ -195,8 +195,9 @@ GptConfig parse_gpt_config(std::string_view text) {
   GptConfig c = type == "gpt2" ? parse_hf(j) : parse_ours(j);
   try {
     c.validate();
-  } catch (const Error& e) {
-    fail(kConfig, ": ", e.what());
+  } catch (const Error& e) {  // "GptConfig: n_head ..." -> "gpt config: n_head ..."
+    const std::string msg = e.what(), own = "GptConfig: ";
+    fail(kConfig, ": ", msg.rfind(own, 0) == 0 ? msg.substr(own.size()) : msg);
   }
   return c;
 }
