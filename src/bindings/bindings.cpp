@@ -40,6 +40,8 @@
 #include "io/model_file.hpp"
 #include "io/model_loader.hpp"
 #include "io/safetensors.hpp"
+#include "models/encoder_classifier.hpp"
+#include "models/encoder_decoder.hpp"
 #include "models/gpt.hpp"
 #include "models/sampling.hpp"
 #include "models/se_cnn.hpp"
@@ -524,16 +526,42 @@ ModelOutput* se_cnn_forward(ModelJs& m, const Tensor& x, bool capture) {
     return out;
   });
 }
-// Seq2seq, teacher forced: src (S), tgt_in (T) ids -> logits (T, V); maps: "cross", (T, S).
+// Maps of one sequence: Transformers keep their heads, (H, T, S); the RNN seq2seq has one
+// attention per step, (T, S).
+Shape one_sequence(const ModelJs& m, const Shape& s) {
+  return dynamic_cast<const Seq2SeqRNN*>(m.m.model.get()) ? Shape{s[2], s[3]} : Shape{s[1], s[2], s[3]};
+}
+// Encoder classifier: ids (T), token types (T, or empty: all 0) -> logits (classes); maps: per
+// encoder layer, "self", (H, T, T).
+ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer& types, bool capture) {
+  const char* what = "TextClassifier.forward";
+  return guarded(what, [&] {
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      const Tensor tt = types.ids.empty() ? Tensor() : ids_tensor(types);
+      out->logits = model_as<EncoderClassifier>(m, what).forward(ids_tensor(ids), {}, tt, capture ? &sink : nullptr).squeeze(0);
+      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+// Seq2seq, teacher forced: src (S), tgt_in (T) ids -> logits (T, V); maps: see one_sequence.
 ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tgt, bool capture) {
   const char* what = "Seq2SeqModel.forward";
   return guarded(what, [&] {
     AttentionCapture sink;
     auto* out = new ModelOutput;
     try {
-      Tensor logits = model_as<Seq2SeqRNN>(m, what).forward(ids_tensor(src), ids_tensor(tgt), capture ? &sink : nullptr);
+      AttentionSink* s = capture ? &sink : nullptr;
+      Tensor logits = dynamic_cast<EncoderDecoder*>(m.m.model.get())
+                          ? model_as<EncoderDecoder>(m, what).forward(ids_tensor(src), ids_tensor(tgt), {}, {}, s)
+                          : model_as<Seq2SeqRNN>(m, what).forward(ids_tensor(src), ids_tensor(tgt), s);
       out->logits = logits.squeeze(0);
-      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[2], s[3]}; });
+      add_maps(*out, sink, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
     } catch (...) {
       delete out;
       throw;
@@ -548,10 +576,14 @@ ModelOutput* seq2seq_translate(ModelJs& m, const IdBuffer& src, double bos, doub
     AttentionCapture sink;
     auto* out = new ModelOutput;
     try {
-      Tensor ids = model_as<Seq2SeqRNN>(m, what).greedy_decode(ids_tensor(src), int_arg(bos, what, "bos"), int_arg(eos, what, "eos"),
-                                                             int_arg(max_len, what, "maxLength", 1, 65536.0), capture ? &sink : nullptr);
+      AttentionSink* s = capture ? &sink : nullptr;
+      const int64_t b = int_arg(bos, what, "bos"), e = int_arg(eos, what, "eos");
+      const int64_t n = int_arg(max_len, what, "maxLength", 1, 65536.0);
+      Tensor ids = dynamic_cast<EncoderDecoder*>(m.m.model.get())
+                       ? model_as<EncoderDecoder>(m, what).greedy_decode(ids_tensor(src), b, e, n, {}, s)
+                       : model_as<Seq2SeqRNN>(m, what).greedy_decode(ids_tensor(src), b, e, n, s);
       out->logits = ids.squeeze(0);
-      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[2], s[3]}; });
+      add_maps(*out, sink, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
     } catch (...) {
       delete out;
       throw;
@@ -700,6 +732,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("encode", &model_encode, allow_raw_pointers())
       .function("decode", &model_decode, allow_raw_pointers())
       .function("seCnnForward", &se_cnn_forward, allow_raw_pointers())
+      .function("classifierForward", &classifier_forward, allow_raw_pointers())
       .function("seq2seqForward", &seq2seq_forward, allow_raw_pointers())
       .function("seq2seqTranslate", &seq2seq_translate, allow_raw_pointers())
       .function("gptForward", &gpt_forward, allow_raw_pointers())

@@ -8,6 +8,8 @@
 
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
+#include "models/encoder_classifier.hpp"
+#include "models/encoder_decoder.hpp"
 #include "models/se_cnn.hpp"
 #include "models/seq2seq_rnn.hpp"
 
@@ -141,6 +143,71 @@ Builder read_seq2seq(Fields& f) {
   return [c] { return std::make_unique<Seq2SeqRNN>(c); };
 }
 
+// A probability in [0, 1) (dropout: used only in training mode).
+float probability(Fields& f, const char* key, float dflt) {
+  const json* v = f.meta(key);
+  if (!v) return dflt;
+  ATTN_CHECK(v->is_number() && v->get<double>() >= 0 && v->get<double>() < 1, kWhat, ": config.", key,
+             " must be a number in [0, 1), got ", v->dump().substr(0, 40));
+  return v->get<float>();
+}
+float epsilon(Fields& f, const char* key, float dflt) {
+  const json* v = f.meta(key);
+  if (!v) return dflt;
+  ATTN_CHECK(v->is_number() && v->get<double>() > 0 && v->get<double>() < 1, kWhat, ": config.", key,
+             " must be a number in (0, 1), got ", v->dump().substr(0, 40));
+  return v->get<float>();
+}
+bool flag(Fields& f, const char* key, bool dflt) {
+  const json* v = f.meta(key);
+  if (!v) return dflt;
+  ATTN_CHECK(v->is_boolean(), kWhat, ": config.", key, " must be a boolean, got ", kind_of(*v));
+  return v->get<bool>();
+}
+
+Builder read_encoder_classifier(Fields& f) {
+  EncoderClassifierConfig c;
+  c.vocab_size = f.integer("vocab_size", 1, kMaxConfigInt);
+  c.max_position = f.integer("max_position", 1, 65536, 512);
+  c.type_vocab_size = f.integer("type_vocab_size", 0, 65536, 2);
+  c.pad_id = f.integer("pad_id", -1, c.vocab_size - 1, 0);
+  c.d_model = f.integer("d_model", 1, 65536);
+  c.nhead = f.integer("nhead", 1, 4096);
+  c.num_layers = f.integer("num_layers", 1, 256);
+  c.dim_feedforward = f.integer("dim_feedforward", 1, 1 << 20);
+  c.num_classes = f.integer("num_classes", 1, kMaxConfigInt);
+  c.dropout = probability(f, "dropout", 0.1f);
+  c.layer_norm_eps = epsilon(f, "layer_norm_eps", 1e-12f);
+  if (const json* labels = f.meta("labels"))
+    ATTN_CHECK(labels->is_array() && static_cast<int64_t>(labels->size()) == c.num_classes, kWhat,
+               ": config.labels must be an array of num_classes (", c.num_classes, ") names");
+  check_config(c);
+  return [c] { return std::make_unique<EncoderClassifier>(c); };
+}
+
+Builder read_encoder_decoder(Fields& f) {
+  EncoderDecoderConfig c;
+  c.src_vocab = f.integer("src_vocab", 1, kMaxConfigInt);
+  c.tgt_vocab = f.integer("tgt_vocab", 1, kMaxConfigInt);
+  c.d_model = f.integer("d_model", 1, 65536);
+  c.nhead = f.integer("nhead", 1, 4096);
+  c.num_encoder_layers = f.integer("num_encoder_layers", 1, 256);
+  c.num_decoder_layers = f.integer("num_decoder_layers", 1, 256);
+  c.dim_feedforward = f.integer("dim_feedforward", 1, 1 << 20);
+  c.dropout = probability(f, "dropout", 0.1f);
+  c.activation = nn::activation_from_name(f.text("activation", {"relu", "gelu", "gelu_tanh"}, "relu"), kWhat);
+  c.layer_norm_eps = epsilon(f, "layer_norm_eps", 1e-5f);
+  c.norm_first = flag(f, "norm_first", false);
+  c.max_len = f.integer("max_len", 1, 65536, 256);
+  c.positions = f.text("positions", {"sinusoidal", "learned"}, "sinusoidal") == "learned" ? PositionEncoding::learned
+                                                                                         : PositionEncoding::sinusoidal;
+  c.scale_embedding = flag(f, "scale_embedding", true);
+  f.integer("bos_id", 0, c.tgt_vocab - 1, 0);
+  f.integer("eos_id", 0, c.tgt_vocab - 1, 0);
+  check_config(c);
+  return [c] { return std::make_unique<EncoderDecoder>(c); };
+}
+
 }  // namespace
 
 LoadedModel load_model(std::string_view config_json, const uint8_t* weights, size_t weights_size,
@@ -153,7 +220,8 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
 
   LoadedModel out;
   Fields f(j);
-  out.model_type = f.text("model_type", {"gpt2", "gpt", "se-cnn", "seq2seq-rnn"}, std::nullopt);
+  out.model_type = f.text("model_type", {"gpt2", "gpt", "se-cnn", "seq2seq-rnn", "encoder-classifier", "encoder-decoder"},
+                          std::nullopt);
   if (out.model_type == "gpt2" || out.model_type == "gpt") {
     // io/model_file.hpp reads the sizes; the metadata keys are ours.
     const json* tokenizer = f.meta("tokenizer");
@@ -175,7 +243,10 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
   const json* tokenizer = f.meta("tokenizer");
   const json* src_tokenizer = f.meta("src_tokenizer");
   const json* tgt_tokenizer = f.meta("tgt_tokenizer");
-  const Builder build = out.model_type == "se-cnn" ? read_se_cnn(f) : read_seq2seq(f);
+  const Builder build = out.model_type == "se-cnn"               ? read_se_cnn(f)
+                        : out.model_type == "seq2seq-rnn"        ? read_seq2seq(f)
+                        : out.model_type == "encoder-classifier" ? read_encoder_classifier(f)
+                                                                 : read_encoder_decoder(f);
   f.reject_unknown();
 
   // The weights first: a model's parameters must all be in this file, so building the model

@@ -13,6 +13,13 @@
 //   "seq2seq-rnn"  Seq2SeqConfig: src_vocab, tgt_vocab, embed_dim, hidden_size, num_layers,
 //                  cell "gru" | "lstm", rule "bahdanau" | "dot" | "general" | "concat",
 //                  max_src_len; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
+//   "encoder-classifier"  EncoderClassifierConfig: vocab_size, max_position, type_vocab_size, pad_id,
+//                  d_model, nhead, num_layers, dim_feedforward, num_classes, dropout,
+//                  layer_norm_eps; metadata "labels"
+//   "encoder-decoder"     EncoderDecoderConfig: src_vocab, tgt_vocab, d_model, nhead,
+//                  num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, activation,
+//                  layer_norm_eps, norm_first, max_len, positions "sinusoidal" | "learned",
+//                  scale_embedding; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
 // Every model may carry "tokenizer" (a tokenizer spec, io/tokenizer.hpp; its files come
 // with the call), "name" and "description". Unknown keys are errors (a misspelt size must
 // not silently fall back to a default).

@@ -212,9 +212,23 @@ export class ImageClassifier extends Model {
   forward(images: Tensor, options?: { capture?: boolean }): ModelOutput;
 }
 
-/** model_type 'seq2seq-rnn': RNN encoder-decoder with Bahdanau / Luong attention. */
+/** model_type 'encoder-classifier': BERT-style encoder, [CLS] pooler, classifier. */
+export class TextClassifier extends Model {
+  readonly labels: string[] | null;
+  /** One sequence -> logits (classes); maps: per encoder layer, kind 'self', (heads, T, T). */
+  forward(ids: string | Int32Array | ArrayLike<number>,
+          options?: { capture?: boolean; tokenTypeIds?: Int32Array | ArrayLike<number> }): ModelOutput;
+}
+
+/**
+ * model_type 'seq2seq-rnn' (RNN encoder-decoder with Bahdanau / Luong attention) or 'encoder-decoder'
+ * (Transformer).
+ */
 export class Seq2SeqModel extends Model {
-  /** Teacher forced: logits (T, targetVocab); maps: kind 'cross', (T, S). */
+  /**
+   * Teacher forced: logits (T, targetVocab). Maps: RNN, kind 'cross', (T, S); Transformer, per layer
+   * (decoder layers numbered after the encoder's), 'self' and 'cross', (heads, T, S).
+   */
   forward(source: string | Int32Array | ArrayLike<number>, targetIn: string | Int32Array | ArrayLike<number>,
           options?: { capture?: boolean }): ModelOutput;
   /** Greedy decoding from the config's bos_id until eos_id or maxLength (default 64) tokens. */
@@ -257,7 +271,7 @@ export class LanguageModel extends Model {
   generate(prompt: string | Int32Array | ArrayLike<number>, options?: GenerateOptions): { ids: Int32Array; text: string | null };
 }
 
-export type LoadedModel = LanguageModel | ImageClassifier | Seq2SeqModel;
+export type LoadedModel = LanguageModel | ImageClassifier | TextClassifier | Seq2SeqModel;
 
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 

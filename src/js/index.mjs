@@ -808,7 +808,53 @@ export class ImageClassifier extends Model {
   }
 }
 
-/** An RNN encoder-decoder with attention (model_type 'seq2seq-rnn'): Bahdanau or Luong rules. */
+/**
+ * A BERT-style encoder classifier (model_type 'encoder-classifier'): embeddings, post-LN Transformer
+ * encoder, [CLS] pooler, classifier.
+ */
+export class TextClassifier extends Model {
+  /** Class names from the config, or null. */
+  get labels() { return this.config.labels ?? null; }
+  /**
+   * One sequence (ids, or text through the tokenizer) -> ModelOutput: logits (classes); with
+   * { capture: true } one AttentionMap per encoder layer, kind 'self', weights (heads, T, T).
+   * tokenTypeIds: BERT's segment ids, one per token (default all 0).
+   */
+  forward(ids, opts) {
+    const fn = 'TextClassifier.forward';
+    const e = engineOf(this, fn);
+    const o = checkOptions(opts, fn, ['capture', 'tokenTypeIds']);
+    const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const x = typeof ids === 'string' ? this.encode(ids) : idsOf(ids, fn);
+    const types = o.tokenTypeIds === undefined ? new Int32Array(0) : idsOf(o.tokenTypeIds, fn, 'tokenTypeIds');
+    if (types.length !== 0 && types.length !== x.length) throw new RangeError(`${fn}: tokenTypeIds has ${types.length} entries for ${x.length} tokens`);
+    const c = this.config, d = c.d_model, T = x.length;
+    e._work(fn, T * c.num_layers * (4 * d * d + 2 * d * c.dim_feedforward + T * (2 * d + 8) + PER_ROW * c.nhead) + PER_MATRIX);
+    const buf = e._idsIn(x, fn);
+    try {
+      const tt = e._idsIn(types, fn);
+      try {
+        return readModelOutput(e, e._call(fn, () => e._self(this, fn).classifierForward(buf, tt, capture)), fn);
+      } finally { tt.delete(); }
+    } finally {
+      buf.delete();
+    }
+  }
+}
+
+// Work of a seq2seq model over S source and T target tokens (Transformer: d_model, layers; RNN: sizes).
+function seq2seqWork(c, S, T) {
+  if (c.model_type === 'encoder-decoder') {
+    const d = c.d_model, layer = 4 * d * d + 2 * d * c.dim_feedforward;
+    return S * c.num_encoder_layers * (layer + S * 2 * d) + T * c.num_decoder_layers * (layer + 4 * d * d + (S + T) * 2 * d) + T * d * c.tgt_vocab;
+  }
+  return (S + T) * 16 * (c.hidden_size + c.embed_dim) ** 2 + T * (S * c.hidden_size * 4 + c.hidden_size * c.tgt_vocab);
+}
+
+/**
+ * A sequence-to-sequence model: an RNN encoder-decoder with Bahdanau or Luong attention (model_type
+ * 'seq2seq-rnn'), or an encoder-decoder Transformer (model_type 'encoder-decoder').
+ */
 export class Seq2SeqModel extends Model {
   #ids(x, fn, what, which) { return typeof x === 'string' ? this.encode(x, which) : idsOf(x, fn, what); }
   /**
@@ -821,8 +867,7 @@ export class Seq2SeqModel extends Model {
     const o = checkOptions(opts, fn, ['capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const src = this.#ids(source, fn, 'source', 'source'), tgt = this.#ids(targetIn, fn, 'targetIn', 'target');
-    const c = this.config;
-    e._work(fn, (src.length + tgt.length) * 16 * (c.hidden_size + c.embed_dim) ** 2 + tgt.length * (src.length * c.hidden_size * 4 + c.hidden_size * c.tgt_vocab));
+    e._work(fn, seq2seqWork(this.config, src.length, tgt.length));
     const a = e._idsIn(src, fn);
     try {
       const b = e._idsIn(tgt, fn);
@@ -843,7 +888,8 @@ export class Seq2SeqModel extends Model {
     const maxLength = o.maxLength === undefined ? 64 : checkInt(o.maxLength, fn, 'maxLength', 1, 65536);
     const src = this.#ids(source, fn, 'source', 'source');
     const c = this.config;
-    e._work(fn, (src.length + maxLength) * 16 * (c.hidden_size + c.embed_dim) ** 2 + maxLength * (src.length * c.hidden_size * 4 + c.hidden_size * c.tgt_vocab));
+    // The Transformer re-runs its decoder over the prefix at every step (no KV cache).
+    e._work(fn, c.model_type === 'encoder-decoder' ? maxLength * seq2seqWork(c, src.length, maxLength) / 2 : seq2seqWork(c, src.length, maxLength));
     const a = e._idsIn(src, fn);
     let out;
     try {
@@ -948,7 +994,8 @@ export class LanguageModel extends Model {
   }
 }
 
-const MODEL_CLASSES = { gpt2: LanguageModel, gpt: LanguageModel, 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel };
+const MODEL_CLASSES = { gpt2: LanguageModel, gpt: LanguageModel, 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel,
+  'encoder-classifier': TextClassifier, 'encoder-decoder': Seq2SeqModel };
 
 const MODULE_CLASSES = [MultiheadAttention, SimpleMultiHeadAttention, BasicAttention, GeneralAttention, AdditiveAttention,
   ConcatAttention, SqueezeExcitation, LearnedPositionalEmbedding];

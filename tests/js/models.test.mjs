@@ -218,3 +218,49 @@ test('save() gives files that load back to the same model, bit for bit', () => {
   assert.deepEqual(q.logits.toArray(), p.logits.toArray());
   p.dispose(); q.dispose(); x.dispose(); cnn.dispose(); cnn2.dispose();
 });
+
+test('Transformer encoder classifier and encoder-decoder: torch logits and every self/cross map', () => {
+  const [cls] = fixtureCases(ap, 'transformer.safetensors', 'encoder_classifier');
+  const clf = ap.loadModel({ config: { model_type: 'encoder-classifier', ...cls.meta.config }, weights: saveSafetensors(cls.params) });
+  assert.ok(clf instanceof pkg.TextClassifier);
+  const T = cls.tensors.ids.shape[1], C = cls.meta.config.num_classes, H = cls.meta.config.nhead;
+  for (const n of [0, 2]) {  // rows without padding (row 1 is padded)
+    const ids = Array.from(cls.tensors.ids.data.subarray(n * T, (n + 1) * T));
+    const tokenTypeIds = Array.from(cls.tensors.token_type_ids.data.subarray(n * T, (n + 1) * T));
+    const out = clf.forward(ids, { capture: true, tokenTypeIds });
+    assertClose(out.logits.toArray(), cls.tensors.logits.data.subarray(n * C, (n + 1) * C), `classifier[${n}] logits`, TOL, TOL);
+    assert.equal(out.attentions.length, cls.meta.config.num_layers);
+    for (const a of out.attentions) {
+      assert.deepEqual(a.weights.shape, [H, T, T]);
+      assertClose(a.weights.toArray(), cls.tensors[`attn.${a.layer}.self`].data.subarray(n * H * T * T, (n + 1) * H * T * T), `classifier[${n}] layer ${a.layer}`, TOL, TOL);
+    }
+    out.dispose();
+  }
+  clf.dispose();
+  for (const c of fixtureCases(ap, 'transformer.safetensors', 'encoder_decoder')) {
+    const m = ap.loadModel({ config: { model_type: 'encoder-decoder', ...c.meta.config, bos_id: c.meta.bos, eos_id: c.meta.eos }, weights: saveSafetensors(c.params) });
+    assert.ok(m instanceof pkg.Seq2SeqModel);
+    const [, S] = c.tensors.src.shape, Tt = c.tensors.tgt.shape[1], V = c.meta.config.tgt_vocab, Hh = c.meta.config.nhead;
+    const n = 0;  // the row without source padding
+    const src = Array.from(c.tensors.src.data.subarray(0, S)), tgt = Array.from(c.tensors.tgt.data.subarray(0, Tt));
+    const out = m.forward(src, tgt, { capture: true });
+    assertClose(out.logits.toArray(), c.tensors.logits.data.subarray(0, Tt * V), `${c.name} logits`, TOL, TOL);
+    const kinds = out.attentions.map((a) => `${a.layer}.${a.kind}`).sort();
+    assert.deepEqual(kinds, ['0.self', '1.self', '2.cross', '2.self', '3.cross', '3.self']);
+    for (const a of out.attentions) {
+      const want = c.tensors[`attn.${a.layer}.${a.kind}`];
+      const per = want.data.length / want.shape[0];
+      assert.deepEqual(a.weights.shape, want.shape.slice(1));
+      assertClose(a.weights.toArray(), want.data.subarray(n * per, (n + 1) * per), `${c.name} ${a.layer}.${a.kind}`, TOL, TOL);
+    }
+    out.dispose();
+    const r = m.translate(src, { maxLength: c.meta.max_len, capture: true });
+    const width = c.tensors.greedy.shape[1];
+    const want = Array.from(c.tensors.greedy.data.subarray(0, width));
+    const stop = want.indexOf(c.meta.eos);
+    assert.deepEqual(Array.from(r.ids), stop >= 0 ? want.slice(0, stop + 1) : want, `${c.name} greedy`);
+    assert.equal(r.attentions[0].weights.shape[0], Hh);
+    for (const a of r.attentions) a.weights.dispose();
+    m.dispose();
+  }
+});
