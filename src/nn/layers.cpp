@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/activation.hpp"
-#include "kernels/elementwise.hpp"
-#include "kernels/norm.hpp"
+#include "nn/functional.hpp"
 #include "ops/ops.hpp"
 
 namespace attn::nn {
@@ -89,8 +87,7 @@ LayerNorm::LayerNorm(int64_t c, float eps_, bool affine, bool with_bias) : norma
 void LayerNorm::forward(float* y, const float* x, int64_t rows) const noexcept {
   const float* g = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
-  const size_t C = static_cast<size_t>(normalized_shape);
-  for (int64_t r = 0; r < rows; ++r) kernels::f32_layernorm(C, x + r * C, g, b, eps, y + r * C, nullptr, nullptr);
+  functional::layernorm_forward(y, nullptr, nullptr, x, g, b, rows, normalized_shape, eps);
 }
 
 Tensor LayerNorm::forward(const Tensor& x) const {
@@ -111,9 +108,7 @@ RMSNorm::RMSNorm(int64_t c, std::optional<float> eps_, bool affine) : normalized
 }
 
 void RMSNorm::forward(float* y, const float* x, int64_t rows) const noexcept {
-  const float* g = weight.defined() ? weight.data() : nullptr;
-  const size_t C = static_cast<size_t>(normalized_shape);
-  for (int64_t r = 0; r < rows; ++r) kernels::f32_rmsnorm(C, x + r * C, g, eps, y + r * C, nullptr);
+  functional::rmsnorm_forward(y, nullptr, x, weight.defined() ? weight.data() : nullptr, rows, normalized_shape, eps);
 }
 
 Tensor RMSNorm::forward(const Tensor& x) const {
@@ -163,24 +158,11 @@ Activation activation_from_name(const std::string& name, const char* what) {
 }
 
 void activation_forward_(Activation a, float* x, int64_t n) noexcept {
-  const size_t len = static_cast<size_t>(n);
   switch (a) {
-    case Activation::relu: kernels::f32_relu(len, x, x); break;
-    case Activation::gelu: kernels::f32_gelu_erf(len, x, x); break;
-    case Activation::gelu_tanh: kernels::f32_gelu_tanh(len, x, x); break;
-    case Activation::swiglu: break;  // two inputs: swiglu_forward_
-  }
-}
-
-void swiglu_forward_(float* gate, const float* up, int64_t n) noexcept {
-  // silu(g) * u = g * sigmoid(g) * u; done in blocks so the sigmoid needs no extra buffer.
-  constexpr int64_t kBlock = 256;
-  float sig[kBlock];
-  for (int64_t i = 0; i < n; i += kBlock) {
-    const size_t len = static_cast<size_t>(std::min(kBlock, n - i));
-    kernels::f32_sigmoid(len, gate + i, sig);
-    kernels::f32_mul(len, gate + i, sig, gate + i);
-    kernels::f32_mul(len, gate + i, up + i, gate + i);
+    case Activation::relu: functional::relu_forward(x, x, n); break;
+    case Activation::gelu: functional::gelu_forward(x, x, n, functional::GeluApproximation::none); break;
+    case Activation::gelu_tanh: functional::gelu_forward(x, x, n, functional::GeluApproximation::tanh); break;
+    case Activation::swiglu: break;  // two inputs: functional::swiglu_forward
   }
 }
 
@@ -219,7 +201,7 @@ void FeedForward::forward(float* y, const float* x, int64_t rows, float* scratch
   if (activation == Activation::swiglu) {
     float* up = scratch + rows * hidden_dim;
     w3->forward(up, hidden_dim, x, dim, rows);
-    swiglu_forward_(h, up, rows * hidden_dim);
+    functional::swiglu_forward(h, h, up, rows * hidden_dim);
   } else {
     activation_forward_(activation, h, rows * hidden_dim);
   }

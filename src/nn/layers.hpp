@@ -12,7 +12,7 @@
 //
 // Each layer has a Tensor forward (checks its input, allocates the result) and a
 // pointer forward into caller memory that never throws or allocates, for models that
-// plan their activations once. Token ids are float tensors holding whole numbers (what
+// plan their activations once (built on nn/functional.hpp's ops). Token ids are float tensors holding whole numbers (what
 // argmax returns), as elsewhere in the engine; check_ids turns them into int32 once.
 #pragma once
 
@@ -98,10 +98,9 @@ const char* activation_name(Activation a);  // "relu", "gelu", "gelu_tanh", "swi
 // The inverse of activation_name; throws naming `what` and the accepted names.
 Activation activation_from_name(const std::string& name, const char* what);
 
-// x (n) = act(x) in place, for relu / gelu / gelu_tanh (not swiglu, which has two inputs).
+// x (n) = act(x) in place, for relu / gelu / gelu_tanh (nn/functional.hpp's ops); swiglu has
+// two inputs: functional::swiglu_forward.
 void activation_forward_(Activation a, float* x, int64_t n) noexcept;
-// gate (n) = silu(gate) * up, in place: SwiGLU's product.
-void swiglu_forward_(float* gate, const float* up, int64_t n) noexcept;
 
 // The position-wise MLP of a Transformer block, with LLaMA's keys (Meta's llama model.py
 // FeedForward: w1, w2, w3, bias-free there; `bias` here is torch.nn.Linear's):

@@ -4,7 +4,7 @@
 
 #include "attention/mask.hpp"
 #include "core/init.hpp"
-#include "kernels/elementwise.hpp"
+#include "nn/functional.hpp"
 #include "ops/ops.hpp"
 
 namespace attn::nn {
@@ -74,10 +74,8 @@ void check_masks(const Tensor& mask, const char* mask_name, const Tensor& kpm, c
   }
 }
 
-// x += y (same shape, both contiguous).
-void add_(Tensor& x, const Tensor& y) {
-  kernels::f32_add(static_cast<size_t>(x.numel()), x.data(), y.data(), x.data());
-}
+// x += y (same shape, both contiguous): the residual stream.
+void add_(Tensor& x, const Tensor& y) { functional::residual_forward(x.data(), x.data(), y.data(), x.numel()); }
 
 // A fresh contiguous attention output (the block's residual branch), after `drop`.
 Tensor attention_block(MultiheadAttention& attn, const Tensor& q, const Tensor& kv, const Tensor& mask,
