@@ -7,6 +7,7 @@
 #include "core/size.hpp"
 #include "io/model_loader.hpp"
 #include "io/safetensors.hpp"
+#include "models/gpt.hpp"
 #include "models/se_cnn.hpp"
 #include "models/seq2seq_rnn.hpp"
 #include "testing.hpp"
@@ -161,5 +162,33 @@ TEST(AllocationCap, CountsEveryStorageAndNests) {
   EXPECT_EQ(after.numel(), 1000);
 }
 
+}  // namespace
+}  // namespace attn
+
+namespace attn {
+namespace {
+// A loaded model's forward pass allocates nothing: under a zero AllocationCap every tensor
+// allocation would throw.
+TEST(ModelLoader, GptForwardAndDecodeAllocateNothing) {
+  GptConfig c;
+  c.vocab_size = 50;
+  c.n_positions = 16;
+  c.n_embd = 32;
+  c.n_layer = 2;
+  c.n_head = 4;
+  Gpt g(c, 3);
+  g.pack_parameters();
+  const std::vector<int32_t> prompt{1, 2, 3, 4, 5};
+  g.forward(prompt.data(), 5, 0);  // warm-up: the GEMM's thread-local panels, if any
+  AllocationCap none(0, "Gpt.forward must not allocate");
+  const float* logits = g.forward(prompt.data(), 5, 0);
+  const int32_t next = 7;
+  const float* step = g.forward(&next, 1, 5);
+  EXPECT_EQ(none.used(), 0u);
+  EXPECT_TRUE(std::isfinite(logits[0]) && std::isfinite(step[0]));
+  // The cap is live: a capture sink's first call allocates its maps, and is refused here.
+  AttentionCapture capture;
+  EXPECT_TRUE(testing::throws_error([&] { g.forward(prompt.data(), 5, 0, &capture); }, {"Gpt.forward must not allocate"}));
+}
 }  // namespace
 }  // namespace attn
