@@ -80,6 +80,7 @@ class Dropout : public Module {
  public:
   // torch.nn.Dropout(p): in training mode each element is zeroed with probability p and the
   // rest scaled by 1 / (1 - p) (p = 1 zeroes everything); in eval mode it is the identity.
+  // Like every Module here it starts in eval mode (torch's start in training mode): call train().
   explicit Dropout(float p = 0.5f, uint64_t seed = 0);
 
   Tensor forward(const Tensor& x);  // eval or p == 0: x itself (no copy)
