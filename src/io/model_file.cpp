@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "io/json_depth.hpp"
 #include "io/safetensors.hpp"
 
 namespace attn::io {
@@ -27,27 +28,6 @@ const char* kind_of(const json& v) {
     case json::value_t::number_float: return "a non-integer number";
     default: return "an integer";
   }
-}
-
-// Deepest nesting of objects/arrays outside strings, with early exit past `limit`.
-int json_depth(std::string_view s, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char ch = s[i];
-    if (in_string) {
-      if (ch == '\\') ++i;
-      else if (ch == '"') in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '{' || ch == '[') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    } else if (ch == '}' || ch == ']') {
-      --depth;
-    }
-  }
-  return deepest;
 }
 
 int64_t as_int(const json& v, const std::string& key) {
@@ -181,7 +161,7 @@ void check_causal_buffer(const std::string& name, const Tensor& t, int64_t P) {
 GptConfig parse_gpt_config(std::string_view text) {
   ATTN_CHECK(text.size() <= kMaxConfigBytes, kConfig, ": the text is ", text.size(), " bytes, more than the ",
              kMaxConfigBytes, " accepted");
-  ATTN_CHECK(json_depth(text, kMaxConfigJsonDepth) <= kMaxConfigJsonDepth, kConfig, ": JSON nested deeper than ",
+  ATTN_CHECK(json_depth(text, kMaxConfigJsonDepth).depth <= kMaxConfigJsonDepth, kConfig, ": JSON nested deeper than ",
              kMaxConfigJsonDepth, " levels");
   const json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   ATTN_CHECK(!j.is_discarded(), kConfig, ": not valid JSON");

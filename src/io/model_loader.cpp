@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "io/json_depth.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "models/encoder_classifier.hpp"
@@ -214,6 +215,12 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
                        const std::map<std::string, std::string>& files) {
   ATTN_CHECK(config_json.size() <= (size_t{1} << 24), kWhat, ": the config is ", bytes_str(config_json.size()),
              "; at most 16 MiB");
+  // Tokenizer specs nest a level or two; nothing deeper is meaningful, and a deep document would
+  // overflow the parser's recursion (io/json_depth.hpp).
+  constexpr int kMaxDepth = 8;
+  const JsonDepth depth = json_depth(config_json, kMaxDepth);
+  ATTN_CHECK(depth.depth <= kMaxDepth, kWhat, ": the config nests JSON deeper than ", kMaxDepth, " levels (at byte ",
+             depth.offset, ")");
   json j = json::parse(config_json.begin(), config_json.end(), nullptr, false);
   ATTN_CHECK(!j.is_discarded(), kWhat, ": the config is not valid JSON");
   ATTN_CHECK(j.is_object(), kWhat, ": the config must be a JSON object, got ", kind_of(j));

@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_depth.hpp"
+
 namespace attn::io {
 
 namespace {
@@ -120,29 +122,13 @@ float half_to_float(uint16_t h) {
 // bfloat16 is the top half of a float32.
 float bf16_to_float(uint16_t h) { return float_from_bits(static_cast<uint32_t>(h) << 16); }
 
-// Rejects JSON nested deeper than kMaxSafetensorsJsonDepth, scanning bytes
-// outside strings. Runs before the parser: a deep value costs memory to build
-// and recursion to print or destroy (issue 7: SIGSEGV natively near 87k levels).
-// On invalid JSON the parser stops at the first error, and up to there this
-// count is exact, so the parser never sees a deeper value than this scan did.
+// Rejects JSON nested deeper than kMaxSafetensorsJsonDepth before the parser sees it
+// (io/json_depth.hpp: a deep value costs memory to build and recursion to destroy).
 void check_nesting(const uint8_t* p, size_t n) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t c = p[i];
-    if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped byte (\" must not end the string)
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxSafetensorsJsonDepth)
-        fail("safetensors: header nests JSON deeper than ", kMaxSafetensorsJsonDepth, " levels (at byte ", i,
-             "); a header is {name: {dtype, shape: [...], data_offsets: [...]}}");
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
+  const JsonDepth d = json_depth(std::string_view(reinterpret_cast<const char*>(p), n), kMaxSafetensorsJsonDepth);
+  if (d.depth > kMaxSafetensorsJsonDepth)
+    fail("safetensors: header nests JSON deeper than ", kMaxSafetensorsJsonDepth, " levels (at byte ", d.offset,
+         "); a header is {name: {dtype, shape: [...], data_offsets: [...]}}");
 }
 
 // A SAX handler for json::sax_parse: nlohmann's own DOM builder, refusing

@@ -93,6 +93,10 @@ TEST(ModelLoader, BrokenConfigsNameTheProblem) {
   EXPECT_TRUE(config_error("", {"loadModel: the config is not valid JSON"}));
   EXPECT_TRUE(config_error("{\"model_type\": \"se-cnn\"", {"not valid JSON"}));
   EXPECT_TRUE(config_error("[1, 2]", {"must be a JSON object, got an array"}));
+  // Deep nesting is refused by a byte scan before the (recursive) parser sees it.
+  EXPECT_TRUE(config_error(std::string(100000, '[') + std::string(100000, ']'), {"nests JSON deeper than 8 levels (at byte 8)"}));
+  EXPECT_TRUE(config_error(R"({"model_type": "se-cnn", "name": "[[[[[[[[[[[[", "x": {"y": [[[[[[[1]]]]]]]}})",
+                           {"nests JSON deeper than 8 levels"}));
   EXPECT_TRUE(config_error("{}", {"config.model_type is missing"}));
   EXPECT_TRUE(config_error(R"({"model_type": "llama"})", {"config.model_type must be one of", "'llama'"}));
   EXPECT_TRUE(config_error(R"({"model_type": 3})", {"config.model_type must be a string, got a number"}));
