@@ -730,11 +730,30 @@ function readModelOutput(engine, out, fn) {
 /** Base of the models ap.loadModel returns. */
 class Model extends Owned {
   #config;
+  #busy = null;  // the call whose onToken callback is running, if any
   /** @internal */
   constructor(engine, handle, token) {
     if (token !== INTERNAL) throw new TypeError(`${new.target.name}: load models with ap.loadModel({ config, weights, tokenizer })`);
     super(engine, handle, new.target.name);
     this.#config = JSON.parse(handle.config());
+  }
+  /**
+   * @internal the handle for a call that runs or changes the model; refused while one of its calls
+   * is inside a user callback (generate's onToken), which would pull the model out from under it.
+   */
+  _enter(fn) {
+    const e = engineOf(this, fn);
+    if (this.#busy) throw new Error(`${fn}: not allowed while ${this.#busy} is running (called from its onToken callback)`);
+    return [e, e._self(this, fn)];
+  }
+  /** @internal runs `body` with the model marked busy for `fn`. */
+  _busy(fn, body) {
+    this.#busy = fn;
+    try { return body(); } finally { this.#busy = null; }
+  }
+  dispose() {
+    if (#busy in this && this.#busy) throw new Error(`${Owned._whatOf(this)}.dispose: not allowed while ${this.#busy} is running (called from its onToken callback)`);
+    super.dispose();
   }
   /** The config's model_type: 'se-cnn', 'seq2seq-rnn', ... */
   get type() { const fn = methodName(this, 'type'); return engineOf(this, fn)._self(this, fn).type(); }
@@ -794,7 +813,7 @@ export class ImageClassifier extends Model {
    */
   forward(images, opts) {
     const fn = 'ImageClassifier.forward';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const s = e._shapeOf(images);
@@ -822,7 +841,7 @@ export class TextClassifier extends Model {
    */
   forward(ids, opts) {
     const fn = 'TextClassifier.forward';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['capture', 'tokenTypeIds']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const x = typeof ids === 'string' ? this.encode(ids) : idsOf(ids, fn);
@@ -863,7 +882,7 @@ export class Seq2SeqModel extends Model {
    */
   forward(source, targetIn, opts) {
     const fn = 'Seq2SeqModel.forward';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const src = this.#ids(source, fn, 'source', 'source'), tgt = this.#ids(targetIn, fn, 'targetIn', 'target');
@@ -882,7 +901,7 @@ export class Seq2SeqModel extends Model {
    */
   translate(source, opts) {
     const fn = 'Seq2SeqModel.translate';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['maxLength', 'capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const maxLength = o.maxLength === undefined ? 64 : checkInt(o.maxLength, fn, 'maxLength', 1, 65536);
@@ -931,7 +950,7 @@ export class LanguageModel extends Model {
    */
   forward(ids, opts) {
     const fn = 'LanguageModel.forward';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['capture', 'position']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const position = o.position === undefined ? 0 : checkInt(o.position, fn, 'position', 0, 2 ** 31 - 1);
@@ -954,7 +973,7 @@ export class LanguageModel extends Model {
    */
   generate(prompt, opts) {
     const fn = 'LanguageModel.generate';
-    const e = engineOf(this, fn);
+    const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, GENERATE_KEYS);
     const maxNewTokens = o.maxNewTokens === undefined ? 32 : checkInt(o.maxNewTokens, fn, 'maxNewTokens', 0, 2 ** 31 - 1);
     const args = {
@@ -983,7 +1002,7 @@ export class LanguageModel extends Model {
     const buf = e._idsIn(x, fn);
     let out;
     try {
-      out = e._call(fn, () => e._self(this, fn).gptGenerate(buf, maxNewTokens, args, onToken ?? null));
+      out = this._busy(fn, () => e._call(fn, () => e._self(this, fn).gptGenerate(buf, maxNewTokens, args, onToken ?? null)));
     } finally {
       buf.delete();
     }

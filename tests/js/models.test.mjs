@@ -264,3 +264,23 @@ test('Transformer encoder classifier and encoder-decoder: torch logits and every
     m.dispose();
   }
 });
+
+test('onToken cannot pull the model out from under generate; the engine stays usable', () => {
+  const { config, weights, ids } = gptFixture();
+  const lm = ap.loadModel({ config, weights });
+  const prompt = ids.slice(0, 3);
+  const reference = lm.generate(prompt, { maxNewTokens: 6, temperature: 0 });
+  const before = ap.heapBytesInUse();
+  for (const attack of [() => lm.dispose(), () => lm.forward([1]), () => lm.generate([1])]) {
+    assert.throws(() => lm.generate(prompt, { maxNewTokens: 6, temperature: 0, onToken: attack }),
+      /^Error: LanguageModel\.(dispose|forward|generate): not allowed while LanguageModel\.generate is running/);
+  }
+  // Reading is fine from inside: decode and the config.
+  const texts = [];
+  lm.generate(prompt, { maxNewTokens: 2, temperature: 0, onToken: (id) => { texts.push(lm.config.n_embd); } });
+  assert.deepEqual(texts, [32, 32]);
+  assert.equal(ap.heapBytesInUse(), before);
+  assert.deepEqual(lm.generate(prompt, { maxNewTokens: 6, temperature: 0 }).ids, reference.ids);
+  lm.dispose();
+  assert.throws(() => lm.forward([1]), /used after dispose/);
+});
