@@ -1,6 +1,8 @@
 #include "attention/multihead.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "attention/heads.hpp"
 #include "core/init.hpp"
@@ -74,6 +76,35 @@ MultiheadAttention::MultiheadAttention(const MultiheadAttentionOptions& options)
     register_parameter("bias_v", bias_v);
   }
   register_module("out_proj", out_proj);
+  parameters_changed();
+}
+
+void MultiheadAttention::parameters_changed() {
+  const int64_t E = opt_.embed_dim;
+  const int64_t in_dims[3] = {E, opt_.kdim, opt_.vdim};
+  for (int i = 0; i < 3; ++i) {
+    const size_t in = static_cast<size_t>(in_dims[i]);
+    const float* w = same_dim_ ? in_proj_weight.data() + i * E * E
+                               : (i == 0 ? q_proj_weight : i == 1 ? k_proj_weight : v_proj_weight).data();
+    const size_t floats = kernels::gemm_packed_b_floats(in, static_cast<size_t>(E));
+    ATTN_CHECK(floats != SIZE_MAX && floats <= static_cast<size_t>(kMaxNumel), kWhat, ": the packed projection for ",
+               E, " x ", in_dims[i], " is too large");
+    if (!packed_[i].defined() || packed_[i].numel() != static_cast<int64_t>(floats))
+      packed_[i] = Tensor::empty({static_cast<int64_t>(floats)}, DType::f32, "MultiheadAttention: packed projection");
+    kernels::gemm_pack_b(/*trans_b=*/true, in, static_cast<size_t>(E), w, in, packed_[i].data());
+  }
+}
+
+void MultiheadAttention::project(Projection which, float* y, int64_t ldy, const float* x, int64_t ldx,
+                                 int64_t rows) const noexcept {
+  const int i = static_cast<int>(which);
+  const int64_t E = opt_.embed_dim, in = i == 0 ? E : i == 1 ? opt_.kdim : opt_.vdim;
+  const float* b = in_proj_bias.defined() ? static_cast<const float*>(in_proj_bias.raw_data()) + i * E : nullptr;
+  if (b)
+    for (int64_t r = 0; r < rows; ++r) std::copy(b, b + E, y + r * ldy);
+  kernels::f32_gemm_packed(static_cast<size_t>(rows), static_cast<size_t>(E), static_cast<size_t>(in), 1.0f, x,
+                           static_cast<size_t>(ldx), static_cast<const float*>(packed_[i].raw_data()),
+                           b ? 1.0f : 0.0f, y, static_cast<size_t>(ldy));
 }
 
 AttentionResult MultiheadAttention::self_attention(const Tensor& x, const MhaForwardOptions& opts) {

@@ -21,6 +21,13 @@
 // (torch computes that softmax explicitly), and zeros without (torch >= 2.5 then
 // runs scaled_dot_product_attention, whose fully masked rows are zero).
 // Dropout on the weights applies in training mode only, with this module's seeded Rng.
+//
+// Pointer-level path (added for models that plan their activations in an arena:
+// nn::TransformerEncoderLayer / DecoderLayer's pointer forwards): project() runs one input
+// projection into caller memory with no allocation and no throw, on W^T packed once by
+// parameters_changed() (as nn::Linear packs its weight); the caller runs the attention
+// (nn/functional.hpp's attention_forward) and out_proj.forward(y, ...). It covers the
+// projections only: bias_k / bias_v and add_zero_attn are the Tensor forward's.
 #pragma once
 
 #include "attention/capture.hpp"
@@ -71,6 +78,14 @@ class MultiheadAttention : public Module {
   // forward(x, memory, memory): cross-attention (queries from x, keys/values from memory).
   AttentionResult cross_attention(const Tensor& x, const Tensor& memory, const MhaForwardOptions& opts = {});
 
+  // y (rows, E) with row stride ldy = x (rows, in) W^T + b for the query (in = embed_dim), key
+  // (kdim) or value (vdim) projection: rows E*i .. E*(i+1) of in_proj_weight / in_proj_bias, or
+  // q/k/v_proj_weight. Reads the packed copy: after changing weights in place, call
+  // notify_parameters_changed() (load_state_dict and pack_parameters do).
+  enum class Projection : uint8_t { query = 0, key = 1, value = 2 };
+  void project(Projection which, float* y, int64_t ldy, const float* x, int64_t ldx, int64_t rows) const noexcept;
+  void parameters_changed() override;  // re-packs the three projections for project()
+
   const MultiheadAttentionOptions& options() const { return opt_; }
   int64_t head_dim() const { return opt_.embed_dim / opt_.num_heads; }
   bool qkv_same_embed_dim() const { return same_dim_; }
@@ -84,6 +99,7 @@ class MultiheadAttention : public Module {
   bool same_dim_;
   Rng init_rng_;  // declared before out_proj, which draws from it first
   Rng dropout_rng_;
+  Tensor packed_[3];  // W_q^T, W_k^T, W_v^T in kernels::gemm_pack_b's layout, for project()
 
  public:
   nn::Linear out_proj;  // "out_proj.weight" (E, E), "out_proj.bias" (E)

@@ -17,12 +17,23 @@
 //
 // Token ids are float tensors of whole numbers (what argmax returns); the padding mask
 // follows torch.nn (bool true = padding, float added), not Hugging Face's 1 = attend.
-// Attention capture: encoder layer l's self-attention -> sink (l, self), [N, nhead, T, T].
+// Attention capture: encoder layer l's self-attention -> sink (l, self), [N, nhead, T, T],
+// computed straight into the sink's destination (the softmax runs in place there).
+//
+// Memory: every activation lives in one Arena planned at construction for max_batch items of
+// max_position tokens (checked in 64 bits by check_config before anything is allocated). In eval
+// mode (a loaded model) forward and encode run the layers' pointer forwards (nn/transformer.hpp)
+// on the arena: the pointer forward below allocates nothing; the Tensor ones only copy their
+// result out. In training mode with dropout > 0 they take the allocating Tensor path of
+// nn::TransformerEncoder (dropout on the attention weights included), for any batch size.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "attention/capture.hpp"
+#include "core/arena.hpp"
 #include "core/module.hpp"
 #include "nn/layers.hpp"
 #include "nn/linear.hpp"
@@ -42,11 +53,15 @@ struct EncoderClassifierConfig {
   int64_t num_classes = 2;
   float dropout = 0.1f;          // embeddings, every layer, before the classifier
   float layer_norm_eps = 1e-12f;  // BERT's
+  int64_t max_batch = 1;         // the largest N forward takes: the activation arena holds max_batch * max_position rows
   uint64_t seed = 0;
 };
 // Throws "EncoderClassifier: <field> ..." unless every size is positive (type_vocab_size >= 0,
-// pad_id -1 or a token) and every table fits the tensor budget in checked 64-bit arithmetic.
+// pad_id -1 or a token) and every table and the activation arena fit their budgets in checked
+// 64-bit arithmetic.
 void check_config(const EncoderClassifierConfig& config);
+// Bytes of the activation arena the config implies (checked; after check_config's size checks).
+int64_t arena_bytes(const EncoderClassifierConfig& config);
 
 class EncoderClassifier : public Module {
  public:
@@ -59,6 +74,14 @@ class EncoderClassifier : public Module {
   // -> logits (N, num_classes).
   Tensor forward(const Tensor& input_ids, const Tensor& key_padding_mask = {}, const Tensor& token_type_ids = {},
                  AttentionSink* sink = nullptr);
+  // The pointer API (eval semantics, allocates nothing): input_ids (N, T) int32, key_padding_mask
+  // (N, T) nonzero = padding or null, token_type_ids (N, T) or null (all 0); 1 <= N <= max_batch,
+  // 1 <= T <= max_position. Returns the logits (N, num_classes) in the arena, valid until the next
+  // call. Throws before computing anything if a size or an id is out of range.
+  const float* forward(const int32_t* input_ids, int64_t N, int64_t T, const uint8_t* key_padding_mask = nullptr,
+                       const int32_t* token_type_ids = nullptr, AttentionSink* sink = nullptr);
+
+  const Arena& activations() const { return acts_; }
 
   class Embeddings : public Module {
    public:
@@ -85,6 +108,33 @@ class EncoderClassifier : public Module {
   Pooler pooler;
   nn::Dropout dropout;
   nn::Linear classifier;
+
+ private:
+  // True when forward must apply dropout (training mode, p > 0): the Tensor path.
+  bool dropout_active() const { return is_training() && config.dropout > 0.0f; }
+  // Checks N and T against the arena and the ids (throws naming `what`).
+  void check_inputs(const int32_t* ids, const int32_t* types, int64_t N, int64_t T, const char* what) const;
+  // x (N * T, D) = LayerNorm(word + position (+ segment)) then dropout; ids checked.
+  void embed(float* x, const int32_t* ids, const int32_t* types, int64_t N, int64_t T);
+  // The encoder over x_ in the arena, the key padding mask already in kpm_ when `masked`.
+  void encode_arena(int64_t N, int64_t T, bool masked, AttentionSink* sink);
+  // The Tensor API's eval path: checks, the mask into kpm_, embed, encode_arena.
+  void encode_tensor_inputs(const std::vector<int32_t>& words, const std::vector<int32_t>& types, const Tensor& kpm,
+                            int64_t N, int64_t T, AttentionSink* sink);
+  // pooled (N, D), logits (N, C) from the [CLS] rows of hidden (N, T, D).
+  void head(const float* hidden, int64_t N, int64_t T, float* pooled, float* logits);
+
+  // The arena (B = max_batch, P = max_position, D = d_model, F = dim_feedforward, H = nhead).
+  Tensor x_;       // (B, P, D) the residual stream: embeddings, then each layer in place
+  Tensor qkv_;     // (B, P, 3, D)
+  Tensor atty_;    // (B, P, D)
+  Tensor proj_;    // (B, P, D)
+  Tensor ff_;      // (B, P, F)
+  Tensor att_;     // (H, P, P) attention weights when no sink takes them
+  Tensor kpm_;     // (B, P) additive key padding mask
+  Tensor pooled_;  // (B, D)
+  Tensor logits_;  // (B, C)
+  Arena acts_;
 };
 
 }  // namespace attn

@@ -137,6 +137,59 @@ void check_layer_options(const TransformerLayerOptions& o, const char* what) {
   checked_bytes({o.dim_feedforward, o.d_model}, sizeof(float), what);
 }
 
+// ---------------------------------------------------------------- pointer-level helpers
+
+void additive_key_mask(float* out, int64_t ld, const Tensor& mask, int64_t N, int64_t S, const char* what,
+                       const char* arg) {
+  ATTN_CHECK(mask.defined(), what, ": ", arg, " is undefined");
+  ATTN_CHECK(mask.shape() == Shape({N, S}), what, ": ", arg, " should have shape ", Shape({N, S}), ", but got ",
+             mask.shape());
+  ATTN_CHECK(mask.dtype() == DType::u8 || mask.dtype() == DType::f32, what, ": ", arg, " must be bool or float");
+  const Tensor m = mask.contiguous();
+  if (m.dtype() == DType::u8) {
+    additive_key_mask(out, ld, m.data_u8(), N, S);
+    return;
+  }
+  const float* p = m.data();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t j = 0; j < S; ++j) {
+      ATTN_CHECK(!std::isnan(p[n * S + j]), what, ": ", arg, " holds NaN at [", n, ", ", j, "]");
+      out[n * ld + j] = p[n * S + j];
+    }
+}
+
+void additive_key_mask(float* out, int64_t ld, const uint8_t* padding, int64_t N, int64_t S) noexcept {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t j = 0; j < S; ++j) out[n * ld + j] = padding[n * S + j] ? -INFINITY : 0.0f;
+}
+
+namespace {
+using Proj = MultiheadAttention::Projection;
+
+// The block's input: x itself (post-LN), or norm(x) in s.ln (pre-LN).
+const float* block_input(const LayerNorm& norm, bool norm_first, const float* x, float* ln, int64_t rows) noexcept {
+  if (!norm_first) return x;
+  norm.forward(ln, x, rows);
+  return ln;
+}
+
+// x += branch, then norm(x) in place after the add (post-LN).
+void residual_end(const LayerNorm& norm, bool norm_first, float* x, const float* branch, int64_t rows,
+                  int64_t E) noexcept {
+  functional::residual_forward(x, x, branch, rows * E);
+  if (!norm_first) norm.forward(x, x, rows);
+}
+
+// linear2(act(linear1(in))) into s.proj.
+void feed_forward_rows(const Linear& linear1, const Linear& linear2, Activation act, const float* in, int64_t rows,
+                       const LayerScratch& s) noexcept {
+  const int64_t E = linear1.in_features, F = linear1.out_features;
+  linear1.forward(s.ff, F, in, E, rows);
+  activation_forward_(act, s.ff, rows * F);
+  linear2.forward(s.proj, E, s.ff, F, rows);
+}
+}  // namespace
+
 // ---------------------------------------------------------------- encoder layer
 
 TransformerEncoderLayer::TransformerEncoderLayer(const TransformerLayerOptions& options)
@@ -188,6 +241,27 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
   add_(out, x1);
   norm_(norm2, out);
   return out;
+}
+
+void TransformerEncoderLayer::forward(float* x, int64_t N, int64_t T, KeyMask kpm, float* att,
+                                      const LayerScratch& s) const noexcept {
+  const int64_t E = opt_.d_model, H = opt_.nhead, hs = E / H, rows = N * T;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const bool pre = opt_.norm_first;
+  const float* in = block_input(norm1, pre, x, s.ln, rows);
+  self_attn.project(Proj::query, s.qkv, 3 * E, in, E, rows);
+  self_attn.project(Proj::key, s.qkv + E, 3 * E, in, E, rows);
+  self_attn.project(Proj::value, s.qkv + 2 * E, 3 * E, in, E, rows);
+  for (int64_t n = 0; n < N; ++n) {
+    const float* qkv = s.qkv + n * T * 3 * E;
+    functional::attention_forward(s.atty + n * T * E, E, att ? att + n * H * T * T : s.att, {qkv, 3 * E, hs},
+                                  {qkv + E, 3 * E, hs}, {qkv + 2 * E, 3 * E, hs}, H, T, T, hs, scale,
+                                  /*causal=*/false, kpm.row(n));
+  }
+  self_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
+  residual_end(norm1, pre, x, s.proj, rows, E);
+  feed_forward_rows(linear1, linear2, opt_.activation, block_input(norm2, pre, x, s.ln, rows), rows, s);
+  residual_end(norm2, pre, x, s.proj, rows, E);
 }
 
 // ---------------------------------------------------------------- decoder layer
@@ -267,6 +341,56 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   add_(out, x2);
   norm_(norm3, out);
   return out;
+}
+
+void TransformerDecoderLayer::project_memory(const KeyValues& kv, const float* memory, int64_t N,
+                                             int64_t S) const noexcept {
+  const int64_t E = opt_.d_model;
+  for (int64_t n = 0; n < N; ++n) {
+    multihead_attn.project(Proj::key, kv.k + n * kv.item_rows * E, E, memory + n * S * E, E, S);
+    multihead_attn.project(Proj::value, kv.v + n * kv.item_rows * E, E, memory + n * S * E, E, S);
+  }
+}
+
+void TransformerDecoderLayer::forward(float* x, int64_t N, int64_t T, int64_t pos, const KeyValues& cache,
+                                      const KeyValues& mem, int64_t S, KeyMask tgt_kpm, KeyMask mem_kpm,
+                                      float* self_att, float* cross_att, const LayerScratch& s) const noexcept {
+  const int64_t E = opt_.d_model, H = opt_.nhead, hs = E / H, rows = N * T, keys = pos + T;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const bool pre = opt_.norm_first;
+  float* q = s.qkv;  // (rows, E)
+
+  // Self-attention: this step's keys and values into the cache, then causal over pos + T keys.
+  const float* in = block_input(norm1, pre, x, s.ln, rows);
+  self_attn.project(Proj::query, q, E, in, E, rows);
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t at = (n * cache.item_rows + pos) * E;
+    self_attn.project(Proj::key, cache.k + at, E, in + n * T * E, E, T);
+    self_attn.project(Proj::value, cache.v + at, E, in + n * T * E, E, T);
+  }
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t item = n * cache.item_rows * E;
+    functional::attention_forward(s.atty + n * T * E, E, self_att ? self_att + n * H * T * keys : s.att,
+                                  {q + n * T * E, E, hs}, {cache.k + item, E, hs}, {cache.v + item, E, hs}, H, T,
+                                  keys, hs, scale, /*causal=*/true, tgt_kpm.row(n));
+  }
+  self_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
+  residual_end(norm1, pre, x, s.proj, rows, E);
+
+  // Cross-attention over the projected memory.
+  in = block_input(norm2, pre, x, s.ln, rows);
+  multihead_attn.project(Proj::query, q, E, in, E, rows);
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t item = n * mem.item_rows * E;
+    functional::attention_forward(s.atty + n * T * E, E, cross_att ? cross_att + n * H * T * S : s.att,
+                                  {q + n * T * E, E, hs}, {mem.k + item, E, hs}, {mem.v + item, E, hs}, H, T, S, hs,
+                                  scale, /*causal=*/false, mem_kpm.row(n));
+  }
+  multihead_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
+  residual_end(norm2, pre, x, s.proj, rows, E);
+
+  feed_forward_rows(linear1, linear2, opt_.activation, block_input(norm3, pre, x, s.ln, rows), rows, s);
+  residual_end(norm3, pre, x, s.proj, rows, E);
 }
 
 // ---------------------------------------------------------------- stacks

@@ -46,8 +46,18 @@
 // unbatched input). nn::Transformer numbers its decoder layers after the encoder's
 // (first_layer = num_encoder_layers), so one sink holds every map of the model apart.
 //
-// These forwards allocate their activations (attn::MultiheadAttention is the allocating
+// These Tensor forwards allocate their activations (attn::MultiheadAttention is the allocating
 // module); the feed-forward blocks run nn::Linear's packed GEMM on them.
+//
+// Pointer forwards (the layers' second `forward`): the same math in eval mode (no dropout) on
+// batch-first rows in caller memory (a model's activation arena), with no allocation and no
+// throw: item n's position t is row n * T + t of x (N * T, E), and the projections, attention
+// (nn/functional.hpp's attention_forward), norms and feed-forward run in place on x with
+// LayerScratch for the rest. Key padding masks are additive rows (KeyMask: 0 kept, -inf
+// ignored); the decoder layer's self-attention keeps its keys and values in a KV cache and its
+// queries see the cached positions with the causal mask aligned bottom-right (torch's
+// causal_lower_right), so decoding one token at a time runs one row per step. Arguments are
+// validated by the model that calls them, once, not here.
 #pragma once
 
 #include <memory>
@@ -77,6 +87,40 @@ struct TransformerLayerOptions {
 // Throws a message naming `what` and the option unless the options are usable.
 void check_layer_options(const TransformerLayerOptions& o, const char* what);
 
+// Additive key masks for the pointer forwards, one row per batch item: item n's row of keys at
+// data + n * ld (0 = kept, -inf = ignored, as torch adds a float key_padding_mask). null = none.
+struct KeyMask {
+  const float* data = nullptr;
+  int64_t ld = 0;
+  const float* row(int64_t n) const noexcept { return data ? data + n * ld : nullptr; }
+};
+
+// Keys and values (already projected) of an attention, item-major: item n's key p is row
+// n * item_rows + p of k and v (E floats each, heads side by side).
+struct KeyValues {
+  float* k;
+  float* v;
+  int64_t item_rows;
+};
+
+// Scratch of a layer's pointer forward for rows = N * T rows attending to at most S keys.
+struct LayerScratch {
+  float* qkv;   // (rows, 3E): q, k, v side by side (the decoder uses the first E columns for q)
+  float* atty;  // (rows, E): attention output, heads side by side
+  float* proj;  // (rows, E): out_proj / linear2 output before the residual add
+  float* ln;    // (rows, E): a block's normalised input; norm_first only (may be null otherwise)
+  float* ff;    // (rows, F)
+  float* att;   // (H, T, S): the attention weights of one item when no capture destination is given
+};
+
+// A (N, S) key padding mask in torch's convention (bool true = padding; float added) as additive
+// rows into out (row stride ld): bool -> 0 / -inf, float copied. Throws naming `what` and `arg`
+// unless it is (N, S), bool or float, without NaN.
+void additive_key_mask(float* out, int64_t ld, const Tensor& mask, int64_t N, int64_t S, const char* what,
+                       const char* arg);
+// The same from raw bytes (N, S) (nonzero = padding); no checks.
+void additive_key_mask(float* out, int64_t ld, const uint8_t* padding, int64_t N, int64_t S) noexcept;
+
 class TransformerEncoderLayer : public Module {
  public:
   explicit TransformerEncoderLayer(const TransformerLayerOptions& options);
@@ -84,6 +128,10 @@ class TransformerEncoderLayer : public Module {
   // src (S, N, E) / (N, S, E) / (S, E) -> same shape. `layer` keys the capture.
   Tensor forward(const Tensor& src, const Tensor& src_mask = {}, const Tensor& src_key_padding_mask = {},
                  bool is_causal = false, AttentionSink* sink = nullptr, int64_t layer = 0);
+  // Pointer forward: x (N * T, E) in place; src_key_padding_mask rows of T keys; att: a [N, H, T, T]
+  // capture destination, or null (s.att is used).
+  void forward(float* x, int64_t N, int64_t T, KeyMask src_key_padding_mask, float* att,
+               const LayerScratch& s) const noexcept;
 
   const TransformerLayerOptions& options() const { return opt_; }
 
@@ -107,6 +155,19 @@ class TransformerDecoderLayer : public Module {
                  const Tensor& tgt_key_padding_mask = {}, const Tensor& memory_key_padding_mask = {},
                  bool tgt_is_causal = false, bool memory_is_causal = false, AttentionSink* sink = nullptr,
                  int64_t layer = 0);
+
+  // Pointer forwards. project_memory: multihead_attn's keys and values of memory (N, S, E) rows
+  // into `memory_kv` (once per source; every later step reads them).
+  void project_memory(const KeyValues& memory_kv, const float* memory, int64_t N, int64_t S) const noexcept;
+  // x (N * T, E) in place: T target positions pos .. pos + T - 1 of each item. Their self-attention
+  // keys and values are written into `cache` at rows pos .. pos + T - 1 (rows 0 .. pos - 1 hold the
+  // earlier positions'), and query t sees cached keys 0 .. pos + t (causal, bottom-right aligned);
+  // tgt_key_padding_mask rows cover those pos + T keys. Cross-attention over `memory_kv` (S keys per
+  // item, from project_memory) with memory_key_padding_mask. self_att [N, H, T, pos + T] and
+  // cross_att [N, H, T, S]: capture destinations, or null.
+  void forward(float* x, int64_t N, int64_t T, int64_t pos, const KeyValues& cache, const KeyValues& memory_kv,
+               int64_t S, KeyMask tgt_key_padding_mask, KeyMask memory_key_padding_mask, float* self_att,
+               float* cross_att, const LayerScratch& s) const noexcept;
 
   const TransformerLayerOptions& options() const { return opt_; }
 

@@ -240,6 +240,7 @@ EncoderClassifierConfig classifier_config(const nlohmann::json& j) {
   c.dim_feedforward = j["dim_feedforward"];
   c.num_classes = j["num_classes"];
   c.layer_norm_eps = j["layer_norm_eps"];
+  c.max_batch = 3;  // the fixture's batch
   return c;
 }
 
@@ -256,6 +257,7 @@ EncoderDecoderConfig encdec_config(const nlohmann::json& j) {
   c.norm_first = j["norm_first"];
   c.max_len = j["max_len"];
   c.positions = j["positions"] == "learned" ? PositionEncoding::learned : PositionEncoding::sinusoidal;
+  c.max_batch = 2;  // the fixture's batch
   return c;
 }
 
@@ -298,6 +300,7 @@ TEST(EncoderModels, BadConfigsAndInputsGetClearErrors) {
   cc.nhead = 4;
   cc.dim_feedforward = 24;
   cc.max_position = 8;
+  cc.max_batch = 2;
   cc.pad_id = 20;
   EXPECT_TRUE(throws_error([&] { EncoderClassifier m(cc); }, {"EncoderClassifier", "pad_id", "[0, 20)"}));
   cc.pad_id = 0;
@@ -325,6 +328,7 @@ TEST(EncoderModels, BadConfigsAndInputsGetClearErrors) {
   ec.nhead = 4;
   ec.dim_feedforward = 24;
   ec.max_len = 6;
+  ec.max_batch = 2;
   EncoderDecoder ed(ec);
   const Tensor src = Tensor::from_vector({1, 2, 3, 4}, {2, 2});
   EXPECT_TRUE(throws_error([&] { ed.forward(src, Tensor::from_vector({1, 9}, {1, 2})); }, {"tgt_in", "id 9"}));
