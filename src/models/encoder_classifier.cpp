@@ -8,7 +8,6 @@
 #include "core/size.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/elementwise.hpp"
-#include "ops/ops.hpp"
 
 namespace attn {
 
