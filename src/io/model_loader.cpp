@@ -177,6 +177,7 @@ Builder read_encoder_classifier(Fields& f) {
   c.num_layers = f.integer("num_layers", 1, 256);
   c.dim_feedforward = f.integer("dim_feedforward", 1, 1 << 20);
   c.num_classes = f.integer("num_classes", 1, kMaxConfigInt);
+  c.max_batch = f.integer("max_batch", 1, 1024, 1);
   c.dropout = probability(f, "dropout", 0.1f);
   c.layer_norm_eps = epsilon(f, "layer_norm_eps", 1e-12f);
   if (const json* labels = f.meta("labels"))
@@ -200,6 +201,7 @@ Builder read_encoder_decoder(Fields& f) {
   c.layer_norm_eps = epsilon(f, "layer_norm_eps", 1e-5f);
   c.norm_first = flag(f, "norm_first", false);
   c.max_len = f.integer("max_len", 1, 65536, 256);
+  c.max_batch = f.integer("max_batch", 1, 1024, 1);
   c.positions = f.text("positions", {"sinusoidal", "learned"}, "sinusoidal") == "learned" ? PositionEncoding::learned
                                                                                          : PositionEncoding::sinusoidal;
   c.scale_embedding = flag(f, "scale_embedding", true);
@@ -257,10 +259,11 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
   f.reject_unknown();
 
   // The weights first: a model's parameters must all be in this file, so building the model
-  // may allocate at most its size (x4 for packed copies and scratch) plus a little.
+  // may allocate at most its size (x4 for packed copies) plus its activation arena, which the
+  // config's maximum sizes set: up to 64 MiB (more is refused as larger than the file allows).
   SafetensorsFile file = parse_safetensors(weights, weights_size);
   {
-    AllocationCap cap(4 * static_cast<uint64_t>(weights_size) + (uint64_t{16} << 20),
+    AllocationCap cap(4 * static_cast<uint64_t>(weights_size) + (uint64_t{64} << 20),
                       std::string(kWhat) + ": the config describes a model larger than its weights file (" +
                           bytes_str(weights_size) + ") can hold; building it");
     out.model = build();

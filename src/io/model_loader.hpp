@@ -15,18 +15,19 @@
 //                  max_src_len; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
 //   "encoder-classifier"  EncoderClassifierConfig: vocab_size, max_position, type_vocab_size, pad_id,
 //                  d_model, nhead, num_layers, dim_feedforward, num_classes, dropout,
-//                  layer_norm_eps; metadata "labels"
+//                  layer_norm_eps, max_batch (the activation arena's rows); metadata "labels"
 //   "encoder-decoder"     EncoderDecoderConfig: src_vocab, tgt_vocab, d_model, nhead,
 //                  num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, activation,
 //                  layer_norm_eps, norm_first, max_len, positions "sinusoidal" | "learned",
-//                  scale_embedding; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
+//                  scale_embedding, max_batch; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
 // Every model may carry "tokenizer" (a tokenizer spec, io/tokenizer.hpp; its files come
 // with the call), "name" and "description". Unknown keys are errors (a misspelt size must
 // not silently fall back to a default).
 //
 // Checks, in order, before the weights are used: the config's types and ranges; the
 // model's total size, capped by the weights file (its parameters must be in the file, so
-// building it may allocate at most a few times the file's size: AllocationCap); then
+// building it may allocate at most 4x the file's size plus 64 MiB of activation arena:
+// AllocationCap); then
 // load_state_dict(strict), which names a missing, unexpected or misshapen tensor and both
 // shapes. Tensors of other dtypes than float32 in the file are converted (safetensors.hpp).
 #pragma once
