@@ -5,7 +5,6 @@
 #include <map>
 
 #include "core/size.hpp"
-#include "kernels/elementwise.hpp"
 #include "kernels/gemm.hpp"
 #include "nn/functional_backward.hpp"
 

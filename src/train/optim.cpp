@@ -14,6 +14,20 @@ void check_hyper(bool ok, const char* what, const char* name, double value, cons
 }
 }  // namespace
 
+std::vector<ParamGrad> param_grads(Module& model, const std::vector<Tensor>& grads) {
+  NamedTensors params = model.named_parameters();
+  ATTN_CHECK(params.size() == grads.size(), "param_grads: the model has ", params.size(), " parameters but ",
+             grads.size(), " gradients were given");
+  std::vector<ParamGrad> out;
+  for (size_t i = 0; i < params.size(); ++i) {
+    ATTN_CHECK(grads[i].defined() && grads[i].shape() == params[i].second->shape(), "param_grads: parameter \"",
+               params[i].first, "\" has shape ", params[i].second->shape(), " but its gradient has shape ",
+               grads[i].defined() ? grads[i].shape() : Shape{});
+    out.push_back({*params[i].second, grads[i]});
+  }
+  return out;
+}
+
 Optimizer::Optimizer(std::vector<ParamGrad> params, double lr, const char* what)
     : params_(std::move(params)), lr_(lr), what_(what) {
   check_hyper(std::isfinite(lr) && lr >= 0.0, what, "lr", lr, "must be finite and >= 0");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/arena.hpp"
+#include "core/module.hpp"
 #include "core/tensor.hpp"
 
 namespace attn::train {
@@ -28,6 +29,11 @@ struct ParamGrad {
   Tensor param;
   Tensor grad;
 };
+
+// Pairs model.named_parameters() with `grads` in that order (GptTrain::gradients(), or
+// any second instance of the parameter layout); throws naming the parameter unless the
+// counts and shapes agree.
+std::vector<ParamGrad> param_grads(Module& model, const std::vector<Tensor>& grads);
 
 class Optimizer {
  public:

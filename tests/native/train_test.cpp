@@ -4,10 +4,8 @@
 // finite differences of our own float32 forwards; a seeded run on a tiny task.
 #include <cmath>
 #include <functional>
-#include <numeric>
 
 #include "core/size.hpp"
-#include "kernels/activation.hpp"
 #include "models/gpt_train.hpp"
 #include "nn/functional_backward.hpp"
 #include "torch_fixtures.hpp"
@@ -199,6 +197,35 @@ TEST(BackwardVsTorch, GeluAndRelu) {
     }
 }
 
+TEST(Backward, ResidualAccumulatesIntoBoth) {
+  // out = a + b: d a and d b each receive dout, added to what they held.
+  const std::vector<float> dout{0.5f, -1.0f, 2.0f};
+  std::vector<float> da{1.0f, 1.0f, 1.0f}, db{0.0f, 3.0f, -2.0f};
+  F::residual_backward(da.data(), db.data(), dout.data(), 3);
+  EXPECT_EQ(da, (std::vector<float>{1.5f, 0.0f, 3.0f}));
+  EXPECT_EQ(db, (std::vector<float>{0.5f, 2.0f, 0.0f}));
+}
+
+TEST(Optim, ParamGradsPairsByName) {
+  GptConfig config;
+  config.vocab_size = 5;
+  config.n_positions = 4;
+  config.n_embd = 4;
+  config.n_layer = 1;
+  config.n_head = 1;
+  Gpt model(config);
+  GptTrain trainer(model, 1, 4);
+  const std::vector<ParamGrad> pg = train::param_grads(model, trainer.gradients());
+  ASSERT_EQ(pg.size(), model.named_parameters().size());
+  EXPECT_TRUE(pg[0].param.same_as(*model.named_parameters()[0].second));
+  std::vector<Tensor> short_list(trainer.gradients().begin(), trainer.gradients().end() - 1);
+  EXPECT_TRUE(throws_error([&] { train::param_grads(model, short_list); }, {"parameters", "gradients"},
+                           "param_grads:"));
+  std::vector<Tensor> wrong = trainer.gradients();
+  wrong[1] = Tensor::zeros({2});
+  EXPECT_TRUE(throws_error([&] { train::param_grads(model, wrong); }, {"wpe.weight", "[4, 4]", "[2]"}, "param_grads:"));
+}
+
 TEST(BackwardVsTorch, CrossEntropy) {
   for (const TorchCase& c : torch_cases("cross_entropy", "train.safetensors")) {
     Tensor logits = c.get("logits");
@@ -301,10 +328,7 @@ TEST(GptTrain, TrainingStepAllocatesNothing) {
   const TorchCase c = torch_cases("gpt_backward", "train.safetensors").at(0);
   Gpt model(case_config(c), 1);
   GptTrain trainer(model, c.meta["B"], c.meta["T"]);
-  std::vector<ParamGrad> pg;
-  for (size_t i = 0; i < trainer.gradients().size(); ++i)
-    pg.push_back({*model.named_parameters()[i].second, trainer.gradients()[i]});
-  train::AdamW opt(pg);
+  train::AdamW opt(train::param_grads(model, trainer.gradients()));
   const std::vector<int32_t> ids = ints(c.get("ids")), targets = ints(c.get("targets"));
   trainer.forward(ids, targets);  // warms the GEMM's thread-local panels
   trainer.backward();
@@ -471,12 +495,9 @@ TEST(GptTrain, SeededRunReducesLossOnInduction) {
   Gpt model(config, 7);
   const int64_t B = 16, T = 15, half = 8;
   GptTrain trainer(model, B, T);
-  std::vector<ParamGrad> pg;
-  NamedTensors params = model.named_parameters();
-  for (size_t i = 0; i < params.size(); ++i) pg.push_back({*params[i].second, trainer.gradients()[i]});
   train::AdamOptions o = train::AdamW::defaults();
   o.lr = 3e-3;
-  train::AdamW opt(pg, o);
+  train::AdamW opt(train::param_grads(model, trainer.gradients()), o);
   Rng rng(11);
   std::vector<int32_t> ids(B * T), targets(B * T);
   auto batch = [&] {
