@@ -96,41 +96,57 @@ Conv2d::Conv2d(int64_t in, int64_t out, Size2 k, Size2 s, Size2 p, Size2 d, int6
   }
 }
 
-Tensor Conv2d::forward(const Tensor& input) const {
+Size2 Conv2d::output_size(int64_t H, int64_t W) const {
   const char* what = module_name_;
-  const Nchw in = as_nchw(input, what, in_channels);
-  const int64_t ph = padded(in.H, padding.h, what), pw = padded(in.W, padding.w, what);
+  const int64_t ph = padded(H, padding.h, what), pw = padded(W, padding.w, what);
   const int64_t eh = dilated(kernel_size.h, dilation.h, what), ew = dilated(kernel_size.w, dilation.w, what);
   ATTN_CHECK(ph >= eh && pw >= ew, what, ": padded input size per channel (", ph, " x ", pw,
              ") is smaller than the (dilated) kernel size (", eh, " x ", ew, ")");
-  const int64_t OH = (ph - eh) / stride.h + 1, OW = (pw - ew) / stride.w + 1;
+  return {(ph - eh) / stride.h + 1, (pw - ew) / stride.w + 1};
+}
+
+int64_t Conv2d::cols_floats(int64_t H, int64_t W) const {
+  const Size2 o = output_size(H, W);
+  return checked_mul(checked_numel({in_channels / groups, kernel_size.h, kernel_size.w}, module_name_),
+                     checked_mul(o.h, o.w, module_name_), module_name_);
+}
+
+Tensor Conv2d::forward(const Tensor& input) const {
+  const char* what = module_name_;
+  const Nchw in = as_nchw(input, what, in_channels);
+  const Size2 o = output_size(in.H, in.W);
+  Tensor y = Tensor::empty({in.N, out_channels, o.h, o.w}, DType::f32, what);
+  Tensor cols = Tensor::empty({cols_floats(in.H, in.W)}, DType::f32, what);
+  forward(y.data(), in.x.data(), in.N, in.H, in.W, cols.data());
+  return finish(y, in.batched);
+}
+
+void Conv2d::forward(float* out, const float* x, int64_t N, int64_t H, int64_t W, float* col) const noexcept {
+  const int64_t ph = H + 2 * padding.h, pw = W + 2 * padding.w;
+  const int64_t OH = (ph - (dilation.h * (kernel_size.h - 1) + 1)) / stride.h + 1;
+  const int64_t OW = (pw - (dilation.w * (kernel_size.w - 1) + 1)) / stride.w + 1;
   const int64_t Cg = in_channels / groups, OCg = out_channels / groups, kh = kernel_size.h, kw = kernel_size.w;
-  const int64_t K = checked_numel({Cg, kh, kw}, what), OHW = checked_mul(OH, OW, what);
-  Tensor y = Tensor::empty({in.N, out_channels, OH, OW}, DType::f32, what);
-  Tensor cols = Tensor::empty({K, OHW}, DType::f32, what);
-  const float* x = in.x.data();
+  const int64_t K = Cg * kh * kw, OHW = OH * OW;
   const float* w = weight.data();
   const float* b = bias.defined() ? bias.data() : nullptr;
-  float* col = cols.data();
-  float* out = y.data();
-  for (int64_t n = 0; n < in.N; ++n) {
+  for (int64_t n = 0; n < N; ++n) {
     for (int64_t g = 0; g < groups; ++g) {
       // im2col: row (c, i, j) holds, for every output position, the input under kernel tap (i, j).
       for (int64_t c = 0; c < Cg; ++c) {
-        const float* plane = x + ((n * in.C) + g * Cg + c) * in.H * in.W;
+        const float* plane = x + ((n * in_channels) + g * Cg + c) * H * W;
         for (int64_t i = 0; i < kh; ++i)
           for (int64_t j = 0; j < kw; ++j) {
             float* row = col + ((c * kh + i) * kw + j) * OHW;
             for (int64_t oh = 0; oh < OH; ++oh) {
               const int64_t ih = oh * stride.h - padding.h + i * dilation.h;
               float* dst = row + oh * OW;
-              if (ih < 0 || ih >= in.H) {
+              if (ih < 0 || ih >= H) {
                 std::fill(dst, dst + OW, 0.0f);
                 continue;
               }
               for (int64_t ow = 0; ow < OW; ++ow) {
                 const int64_t iw = ow * stride.w - padding.w + j * dilation.w;
-                dst[ow] = iw >= 0 && iw < in.W ? plane[ih * in.W + iw] : 0.0f;
+                dst[ow] = iw >= 0 && iw < W ? plane[ih * W + iw] : 0.0f;
               }
             }
           }
@@ -143,7 +159,6 @@ Tensor Conv2d::forward(const Tensor& input) const {
                         static_cast<size_t>(OHW));
     }
   }
-  return finish(y, in.batched);
 }
 
 // ---------------------------------------------------------------- BatchNorm2d
@@ -215,18 +230,27 @@ Tensor BatchNorm2d::forward(const Tensor& input) {
     }
   }
   Tensor y = Tensor::empty(in.x.shape(), DType::f32, what);
-  float* out = y.data();
-  for (int64_t c = 0; c < C; ++c) {
-    const double inv = 1.0 / std::sqrt(var[c] + eps);
-    const double scale = affine ? weight.data()[c] * inv : inv;
-    const double shift = (affine ? bias.data()[c] : 0.0) - mean[c] * scale;
-    for (int64_t n = 0; n < N; ++n) {
-      float* dst = out + (n * C + c) * HW;
-      kernels::f32_scale(HW, x + (n * C + c) * HW, static_cast<float>(scale), dst);
-      kernels::f32_add_scalar_b(HW, dst, static_cast<float>(shift), dst);
-    }
-  }
+  for (int64_t c = 0; c < C; ++c) normalize_channel(y.data(), x, N, HW, c, mean[c], var[c]);
   return y;
+}
+
+void BatchNorm2d::forward_eval_(float* x, int64_t N, int64_t HW) const noexcept {
+  const float* rm = running_mean.data();
+  const float* rv = running_var.data();
+  for (int64_t c = 0; c < num_features; ++c) normalize_channel(x, x, N, HW, c, rm[c], rv[c]);
+}
+
+void BatchNorm2d::normalize_channel(float* out, const float* x, int64_t N, int64_t HW, int64_t c, double mean,
+                                    double var) const noexcept {
+  const int64_t C = num_features;
+  const double inv = 1.0 / std::sqrt(var + eps);
+  const double scale = affine ? weight.data()[c] * inv : inv;
+  const double shift = (affine ? bias.data()[c] : 0.0) - mean * scale;
+  for (int64_t n = 0; n < N; ++n) {
+    float* dst = out + (n * C + c) * HW;
+    kernels::f32_scale(HW, x + (n * C + c) * HW, static_cast<float>(scale), dst);
+    kernels::f32_add_scalar_b(HW, dst, static_cast<float>(shift), dst);
+  }
 }
 
 // ---------------------------------------------------------------- pooling
@@ -332,23 +356,25 @@ Tensor AdaptiveAvgPool2d::forward(const Tensor& input) const {
   const char* what = module_name_;
   const Nchw in = as_nchw(input, what, -1);
   ATTN_CHECK(in.H > 0 && in.W > 0, what, ": input ", input.shape(), " has an empty spatial extent");
+  Tensor y = Tensor::empty({in.N, in.C, output_size.h, output_size.w}, DType::f32, what);
+  forward(y.data(), in.x.data(), checked_mul(in.N, in.C, what), in.H, in.W);
+  return finish(y, in.batched);
+}
+
+void AdaptiveAvgPool2d::forward(float* out, const float* x, int64_t NC, int64_t H, int64_t W) const noexcept {
   const int64_t OH = output_size.h, OW = output_size.w;
-  Tensor y = Tensor::empty({in.N, in.C, OH, OW}, DType::f32, what);
-  const float* x = in.x.data();
-  float* out = y.data();
-  for (int64_t nc = 0; nc < in.N * in.C; ++nc) {
-    const float* plane = x + nc * in.H * in.W;
+  for (int64_t nc = 0; nc < NC; ++nc) {
+    const float* plane = x + nc * H * W;
     for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t h0 = oh * in.H / OH, h1 = ((oh + 1) * in.H + OH - 1) / OH;
+      const int64_t h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;
       for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t w0 = ow * in.W / OW, w1 = ((ow + 1) * in.W + OW - 1) / OW;
+        const int64_t w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;
         float sum = 0.0f;
-        for (int64_t ih = h0; ih < h1; ++ih) sum += kernels::f32_sum(w1 - w0, plane + ih * in.W + w0);
+        for (int64_t ih = h0; ih < h1; ++ih) sum += kernels::f32_sum(w1 - w0, plane + ih * W + w0);
         out[(nc * OH + oh) * OW + ow] = sum / static_cast<float>((h1 - h0) * (w1 - w0));
       }
     }
   }
-  return finish(y, in.batched);
 }
 
 }  // namespace attn::nn

@@ -17,8 +17,12 @@
 // is std::nullopt (torch's momentum=None). num_batches_tracked is int64 in torch; here it
 // is a float32 scalar (exact up to 2^24 batches) so the whole state_dict is float32.
 //
-// Conv2d runs im2col + one GEMM per (image, group) (kernels/gemm.hpp); it allocates its
-// column buffer per call.
+// Conv2d runs im2col + one GEMM per (image, group) (kernels/gemm.hpp).
+//
+// Two ways to call the layers: forward(Tensor) checks its input and allocates the result
+// (and Conv2d's column buffer) per call; the pointer forwards write into caller memory (a
+// model's activation arena), never allocate or throw, and take sizes the caller checked
+// (with output_size / cols_floats, which throw). The Tensor forwards run the pointer ones.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,15 @@ class Conv2d : public Module {
          Size2 dilation = 1, int64_t groups = 1, bool bias = true, uint64_t seed = 0);
   Tensor forward(const Tensor& x) const;  // (N, C_in, H, W) -> (N, C_out, OH, OW)
 
+  // (OH, OW) for an H x W input; throws naming this module if the padded input is smaller
+  // than the dilated kernel or a size overflows.
+  Size2 output_size(int64_t H, int64_t W) const;
+  // Floats of im2col scratch the pointer forward needs for an H x W input: C_in/groups * kH * kW * OH * OW.
+  int64_t cols_floats(int64_t H, int64_t W) const;
+  // y (N, C_out, OH, OW) = conv(x (N, C_in, H, W)), both contiguous, not overlapping; cols holds
+  // cols_floats(H, W) floats. H, W must be sizes output_size accepts.
+  void forward(float* y, const float* x, int64_t N, int64_t H, int64_t W, float* cols) const noexcept;
+
   const int64_t in_channels, out_channels;
   const Size2 kernel_size, stride, padding, dilation;
   const int64_t groups;
@@ -56,6 +69,9 @@ class BatchNorm2d : public Module {
   BatchNorm2d(int64_t num_features, float eps = 1e-5f, std::optional<float> momentum = 0.1f, bool affine = true,
               bool track_running_stats = true);
   Tensor forward(const Tensor& x);  // (N, C, H, W) -> same; training updates the running stats
+  // Eval mode in place: x (N, C, HW) contiguous, normalised with the running statistics.
+  // Only for a module with track_running_stats (without it eval uses the batch's statistics).
+  void forward_eval_(float* x, int64_t N, int64_t HW) const noexcept;
 
   const int64_t num_features;
   const float eps;
@@ -64,6 +80,11 @@ class BatchNorm2d : public Module {
   Tensor weight, bias;               // (C), ones / zeros; undefined unless affine
   Tensor running_mean, running_var;  // (C), zeros / ones; undefined unless track_running_stats
   Tensor num_batches_tracked;        // () float32 count of training batches
+
+ private:
+  // out[n, c] = (x[n, c] - mean) / sqrt(var + eps) * weight[c] + bias[c] over N images of HW values.
+  void normalize_channel(float* out, const float* x, int64_t N, int64_t HW, int64_t c, double mean,
+                         double var) const noexcept;
 };
 
 class MaxPool2d : public Module {
@@ -94,6 +115,8 @@ class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(Size2 output_size);
   Tensor forward(const Tensor& x) const;
+  // y (NC, OH, OW) from x (NC, H, W), contiguous planes (NC = N * C); H, W >= 1.
+  void forward(float* y, const float* x, int64_t NC, int64_t H, int64_t W) const noexcept;
 
   const Size2 output_size;
 };

@@ -179,6 +179,46 @@ void RNNBase::step(int64_t layer, int64_t dir, const float* gx, int64_t N, float
   }
 }
 
+void RNNBase::layer_forward(int64_t layer, float* o, float* h_rows, float* c_rows, const float* in, int64_t T,
+                            int64_t N, float* gx, float* scratch) const noexcept {
+  const int64_t H = hidden_size, D = num_directions(), G = gates();
+  for (int64_t dir = 0; dir < D; ++dir) {
+    float* h = h_rows + dir * N * H;
+    float* c = c_rows ? c_rows + dir * N * H : nullptr;
+    project_input(layer, dir, in, T * N, gx);
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = dir == 0 ? s : T - 1 - s;
+      step(layer, dir, gx + t * N * G * H, N, h, c, scratch);
+      for (int64_t n = 0; n < N; ++n) std::copy(h + n * H, h + (n + 1) * H, o + (t * N + n) * D * H + dir * H);
+    }
+  }
+}
+
+int64_t RNNBase::forward_scratch(int64_t T, int64_t N) const {
+  const char* what = module_name_;
+  const int64_t TN = checked_mul(T, N, what);
+  const int64_t steps = checked_mul(N, checked_mul(gates() + 1, hidden_size, what), what);  // step_scratch(N)
+  int64_t floats = checked_add(checked_mul(TN, checked_mul(gates(), hidden_size, what), what), steps, what);
+  if (num_layers > 1) floats = checked_add(floats, checked_mul(TN, num_directions() * hidden_size, what), what);
+  return floats;
+}
+
+void RNNBase::forward(float* out, float* h, float* c, const float* x, int64_t T, int64_t N,
+                      float* scratch) const noexcept {
+  const int64_t H = hidden_size, D = num_directions(), TN = T * N;
+  float* gx = scratch;                     // (T*N, G*H)
+  float* steps = gx + TN * gates() * H;    // step_scratch(N)
+  float* other = steps + step_scratch(N);  // (T, N, D*H) when L > 1
+  // Layers alternate between `out` and `other` so that the last one lands in `out`.
+  const float* layer_in = x;
+  for (int64_t layer = 0; layer < num_layers; ++layer) {
+    float* o = (num_layers - 1 - layer) % 2 == 0 ? out : other;
+    const int64_t k = layer * D;
+    layer_forward(layer, o, h + k * N * H, c ? c + k * N * H : nullptr, layer_in, T, N, gx, steps);
+    layer_in = o;
+  }
+}
+
 void RNNBase::check_state(const Tensor& s, const char* arg, const Shape& want) const {
   ATTN_CHECK(s.dtype() == DType::f32, module_name_, ": ", arg, " must be float32");
   ATTN_CHECK(s.shape() == want, module_name_, ": ", arg, " must have shape ", want, ", got ", s.shape());
@@ -229,17 +269,9 @@ RNNOutput RNNBase::forward(const Tensor& input, const Tensor& h0, const Tensor& 
   for (int64_t layer = 0; layer < num_layers; ++layer) {
     out = &bufs[layer % 2];
     float* o = out->data();
-    for (int64_t dir = 0; dir < D; ++dir) {
-      const int64_t k = layer * D + dir;
-      float* h = h_n.data() + k * N * H;
-      float* c = c_n.defined() ? c_n.data() + k * N * H : nullptr;
-      project_input(layer, dir, layer_in, TN, gx.data());
-      for (int64_t s = 0; s < T; ++s) {
-        const int64_t t = dir == 0 ? s : T - 1 - s;
-        step(layer, dir, gx.data() + t * N * G * H, N, h, c, scratch.data());
-        for (int64_t n = 0; n < N; ++n) std::copy(h + n * H, h + (n + 1) * H, o + (t * N + n) * D * H + dir * H);
-      }
-    }
+    const int64_t k = layer * D;
+    layer_forward(layer, o, h_n.data() + k * N * H, c_n.defined() ? c_n.data() + k * N * H : nullptr, layer_in, T, N,
+                  gx.data(), scratch.data());
     if (training_ && dropout > 0.0f && layer + 1 < num_layers) {
       const float keep = 1.0f - dropout, inv = keep > 0.0f ? 1.0f / keep : 0.0f;
       for (int64_t i = 0; i < out->numel(); ++i) o[i] = dropout_rng_.uniform() < keep ? o[i] * inv : 0.0f;

@@ -45,9 +45,11 @@
 //
 // How it runs: per layer and direction, one GEMM projects every time step's input at once
 // (gx = X W_ih^T + b_ih, (T*N, G*H)); then each step does one recurrent product
-// (N == 1: matrix-vector dots) and the gate math with the SIMD kernels, in place in scratch
-// allocated once per forward. step()/project_input() are that loop's pieces, noexcept and
-// allocation-free, for callers that run one step at a time (models/seq2seq_rnn).
+// (N == 1: matrix-vector dots) and the gate math with the SIMD kernels, in place in scratch.
+// The Tensor forward allocates that scratch and its results once per call; the pointer
+// forward runs the same loop in caller memory (a model's arena) with eval semantics (no
+// dropout), noexcept and allocation-free. step()/project_input() are the loop's pieces, for
+// callers that run one step at a time (models/seq2seq_rnn's decoder).
 #pragma once
 
 #include <cstdint>
@@ -70,6 +72,13 @@ struct RNNOutput {
 class RNNBase : public Module {
  public:
   RNNOutput forward(const Tensor& input, const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor());
+  // The pointer forward, eval semantics (no dropout), time-major whatever batch_first says:
+  //   x (T, N, I) -> out (T, N, D*H); h (L*D, N, H) and, with a cell state, c (L*D, N, H) hold
+  //   the initial state (zeros: torch's default) and are updated in place to h_n / c_n.
+  // scratch holds forward_scratch(T, N) floats. Nothing overlaps; sizes checked by the caller.
+  void forward(float* out, float* h, float* c, const float* x, int64_t T, int64_t N, float* scratch) const noexcept;
+  // Floats of scratch the pointer forward needs (checked; throws naming this module).
+  int64_t forward_scratch(int64_t T, int64_t N) const;
 
   struct Weights {
     Tensor w_ih;  // (G*H, I) for layer 0, (G*H, D*H) above
@@ -108,6 +117,10 @@ class RNNBase : public Module {
 
  private:
   void check_state(const Tensor& s, const char* arg, const Shape& want) const;
+  // Both directions of one layer over T steps: in (T, N, layer_input_size) -> out (T, N, D*H),
+  // h/c the layer's state rows (D, N, H); gx (T*N, G*H) and step scratch.
+  void layer_forward(int64_t layer, float* out, float* h, float* c, const float* in, int64_t T, int64_t N, float* gx,
+                     float* scratch) const noexcept;
 
   std::vector<Weights> w_;  // [layer * D + direction]; reserved up front, never reallocated
   Rng init_rng_, dropout_rng_;

@@ -162,7 +162,7 @@ TEST(ConvErrors, SizesAndShapesAreChecked) {
   EXPECT_TRUE(throws_error([&] { bn.forward(randn({3, 4, 4}, rng)); }, {"expected 4D input"}, "BatchNorm2d: "));
   EXPECT_TRUE(throws_error([] { SECNN(SECNNConfig{1, 10, 8, {8, 2}, 4}); }, {"reduction must be in [1, 2]"}, "SECNN: "));
   SECNN net;
-  EXPECT_TRUE(throws_error([&] { net.forward(randn({1, 3, 28, 28}, rng)); }, {"input has 3 channels"}, "Conv2d: "));
+  EXPECT_TRUE(throws_error([&] { net.forward(randn({1, 3, 28, 28}, rng)); }, {"input has 3 channels", "expects 1"}, "SECNN: "));
 }
 
 // BatchNorm's training step counts batches (torch's num_batches_tracked) and eval does not.
