@@ -67,8 +67,11 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
                src.shape(), " but the module expects ", tensor->shape());
     Tensor c = src.contiguous();
     const float* v = c.data();
-    for (int64_t i = 0; i < c.numel(); ++i)
-      ATTN_CHECK(!std::isnan(v[i]), module_name_, ".load_state_dict: '", name, "' contains NaN");
+    for (int64_t i = 0; i < c.numel(); ++i) {
+      if (std::isfinite(v[i])) continue;  // weights from a file: NaN and infinities are broken files
+      fail(module_name_, ".load_state_dict: '", name, "' contains ", std::isnan(v[i]) ? "NaN" : "infinity", " (at flat index ",
+           i, ")");
+    }
   }
   if (strict) {
     for (auto& [name, t] : state)

@@ -47,7 +47,7 @@ class Module {
 
   // Copies values in. strict: every key of the module must be present and no other
   // key may be (torch's strict=True). Shapes must match exactly; values must be
-  // float32 and free of NaN. Everything is checked before anything is copied, so a
+  // float32 and finite (no NaN or infinity). Everything is checked before anything is copied, so a
   // bad dict leaves the module unchanged. Messages name the key and both shapes.
   void load_state_dict(const StateDict& state, bool strict = true);
   StateDict state_dict();  // parameters and persistent buffers; shares storage with the module

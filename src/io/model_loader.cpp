@@ -155,8 +155,8 @@ float probability(Fields& f, const char* key, float dflt) {
 float epsilon(Fields& f, const char* key, float dflt) {
   const json* v = f.meta(key);
   if (!v) return dflt;
-  ATTN_CHECK(v->is_number() && v->get<double>() > 0 && v->get<double>() < 1, kWhat, ": config.", key,
-             " must be a number in (0, 1), got ", v->dump().substr(0, 40));
+  ATTN_CHECK(v->is_number() && v->get<double>() >= 1e-30 && v->get<double>() < 1, kWhat, ": config.", key,
+             " must be a number in [1e-30, 1) (a float32 that is not 0), got ", v->dump().substr(0, 40));
   return v->get<float>();
 }
 bool flag(Fields& f, const char* key, bool dflt) {
@@ -239,7 +239,16 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
       tok = make_tokenizer(R"({"type": "gpt2-bpe"})", files);
     json sizes = j;
     for (const char* key : {"tokenizer", "name", "description"}) sizes.erase(key);
-    std::unique_ptr<Gpt> gpt = load_gpt(sizes.dump(), weights, weights_size);
+    const std::string sizes_json = sizes.dump();
+    // The activation arena and KV cache grow with n_positions (its attention scratch with
+    // n_head * n_positions^2), not with the weights: hold them to the same cap as other models.
+    const GptConfig gc = parse_gpt_config(sizes_json);
+    const uint64_t cap = 4 * static_cast<uint64_t>(weights_size) + (uint64_t{64} << 20);
+    ATTN_CHECK(static_cast<uint64_t>(gc.arena_bytes()) <= cap, kWhat, ": the config's activation arena (",
+               bytes_str(static_cast<uint64_t>(gc.arena_bytes())), " for n_positions ", gc.n_positions, ", n_head ",
+               gc.n_head, ", vocab_size ", gc.vocab_size, ") is larger than its weights file (", bytes_str(weights_size),
+               ") allows (", bytes_str(cap), ")");
+    std::unique_ptr<Gpt> gpt = load_gpt(sizes_json, weights, weights_size);
     ATTN_CHECK(!tok || tok->vocab_size() <= gpt->config().vocab_size, kWhat, ": the tokenizer has ", tok->vocab_size(),
                " tokens but the model's vocab_size is ", gpt->config().vocab_size);
     out.model = std::move(gpt);
@@ -251,6 +260,7 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
   f.meta("description");
   const json* tokenizer = f.meta("tokenizer");
   const json* src_tokenizer = f.meta("src_tokenizer");
+  ATTN_CHECK(!(tokenizer && src_tokenizer), kWhat, ": the config gives both tokenizer and src_tokenizer; give one");
   const json* tgt_tokenizer = f.meta("tgt_tokenizer");
   const Builder build = out.model_type == "se-cnn"               ? read_se_cnn(f)
                         : out.model_type == "seq2seq-rnn"        ? read_seq2seq(f)
@@ -273,6 +283,20 @@ LoadedModel load_model(std::string_view config_json, const uint8_t* weights, siz
   out.model->eval();
   out.tokenizer = tokenizer_of(tokenizer ? tokenizer : src_tokenizer, files);
   out.tgt_tokenizer = tokenizer_of(tgt_tokenizer, files);
+  // A tokenizer whose ids the model cannot embed would fail on the first forward: refuse it now.
+  const auto fits = [&](const Tokenizer* t, const char* which, int64_t vocab) {
+    ATTN_CHECK(!t || t->vocab_size() <= vocab, kWhat, ": the ", which, " has ", t ? t->vocab_size() : 0,
+               " tokens but the model's vocabulary has ", vocab);
+  };
+  if (auto* m = dynamic_cast<EncoderClassifier*>(out.model.get())) fits(out.tokenizer.get(), "tokenizer", m->config.vocab_size);
+  if (auto* m = dynamic_cast<EncoderDecoder*>(out.model.get())) {
+    fits(out.tokenizer.get(), "source tokenizer", m->config.src_vocab);
+    fits(out.tgt_tokenizer.get(), "target tokenizer", m->config.tgt_vocab);
+  }
+  if (auto* m = dynamic_cast<Seq2SeqRNN*>(out.model.get())) {
+    fits(out.tokenizer.get(), "source tokenizer", m->config.src_vocab);
+    fits(out.tgt_tokenizer.get(), "target tokenizer", m->config.tgt_vocab);
+  }
   out.config_json = std::string(config_json);
   return out;
 }

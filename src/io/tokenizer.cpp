@@ -601,6 +601,11 @@ class Gpt2BpeTokenizer final : public Tokenizer {
     std::vector<int32_t> ids;
     ids.reserve(text.size() / 3);
     const std::lock_guard<std::mutex> lock(mutex_);
+    // Scratch sized by one long piece (a 10 MB word) is given back when encode returns or throws.
+    struct TrimScratch {
+      const Gpt2BpeTokenizer& t;
+      ~TrimScratch() { t.trim_scratch(); }
+    } trim{*this};
     const auto* s = reinterpret_cast<const unsigned char*>(text.data());
     const size_t n = text.size();
     size_t i = 0;
@@ -798,6 +803,14 @@ class Gpt2BpeTokenizer final : public Tokenizer {
       if (cache_.size() >= kCacheEntries) cache_.clear();
       cache_.emplace(std::move(key), std::vector<int32_t>(out.begin() + first, out.end()));
     }
+  }
+
+  // Keeps the merge scratch only up to a typical word's needs.
+  void trim_scratch() const noexcept {
+    constexpr size_t kKeep = size_t{1} << 16;
+    if (symbols_.capacity() > kKeep) std::vector<Symbol>().swap(symbols_);
+    if (heap_.capacity() > kKeep) std::vector<Candidate>().swap(heap_);
+    if (pending_.capacity() > kKeep) std::vector<Candidate>().swap(pending_);
   }
 
   void push_pair(int32_t left) const {

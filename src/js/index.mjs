@@ -182,7 +182,7 @@ function defineEntry(obj, name, value) {
 // (default 2^34, about a second) fail at once instead. The constants are measured costs,
 // rounded up: per matrix of a batch, per softmax row, per transcendental.
 const DEFAULT_MAX_WORK = 2 ** 34;
-const PER_MATRIX = 2048, PER_ROW = 512, PER_TRIG = 1024, PER_TANH = 16;
+const PER_MATRIX = 2048, PER_ROW = 512, PER_TRIG = 1024, PER_TANH = 16, PER_TEXT_BYTE = 8192;
 const prod = (dims) => dims.reduce((a, b) => a * b, 1);
 function fmtWork(w) { return w === Infinity ? 'unlimited' : w.toExponential(1).replace('e+', 'e'); }
 // Product of the broadcast of the leading (batch) dims; >= the real one when they do not broadcast.
@@ -609,14 +609,19 @@ export class MultiheadAttention extends AttentionModule {
 // Tokenizers. Text and files cross into wasm as UTF-8 bytes, ids as int32 arrays: one copy each way.
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();  // not fatal: bytes that are not UTF-8 become U+FFFD
-const MAX_IDS = 2 ** 31 - 1;
+const MAX_IDS = 2 ** 26;  // ids in one call (256 MiB of int32): far past any model's context
+const TYPED_IDS = ['Int32Array', 'Uint32Array', 'Uint16Array', 'Uint8Array', 'Int16Array', 'Int8Array'];
 
 // Text, bytes or a JSON-able object, as UTF-8 bytes (a copy; no user code runs after this).
 function bytesOf(value, fn, what, { json = false } = {}) {
   if (typeof value === 'string') return utf8Encoder.encode(value);
   // Copies through the Uint8Array constructor: no species lookup, no iterator (no user code).
-  if (isArrayBuffer(value)) return new Uint8Array(new Uint8Array(value));
-  if (typedKind(value) === 'Uint8Array') return new Uint8Array(value);
+  // A detached buffer throws there: say which argument.
+  const copy = (make) => {
+    try { return make(); } catch (e) { throw new TypeError(`${fn}: ${what} cannot be read (${e instanceof Error ? e.message : describe(e)})`); }
+  };
+  if (isArrayBuffer(value)) return copy(() => new Uint8Array(new Uint8Array(value)));
+  if (typedKind(value) === 'Uint8Array') return copy(() => new Uint8Array(value));
   if (json && typeof value === 'object' && value !== null) {
     const text = readingUser(fn, what, () => JSON.stringify(value));
     if (typeof text !== 'string') throw new TypeError(`${fn}: ${what} is not JSON-serialisable`);
@@ -624,9 +629,14 @@ function bytesOf(value, fn, what, { json = false } = {}) {
   }
   throw new TypeError(`${fn}: ${what} must be ${json ? 'an object, ' : ''}a string, Uint8Array or ArrayBuffer, got ${describe(value)}`);
 }
-// Token ids from a caller: an Int32Array (or other integer typed array) or an array of integers, copied once.
-function idsOf(ids, fn, what = 'ids') {
+// Token ids from a caller: an Int32Array (or other integer typed array) or an array of integers,
+// copied once, after their length is checked against `max` (a model's context, say).
+function idsOf(ids, fn, what = 'ids', max = MAX_IDS) {
   const kind = typedKind(ids);
+  if (kind !== undefined && TYPED_IDS.includes(kind)) {
+    const n = typedLengthOf.call(ids);
+    if (n > max) throw new RangeError(`${fn}: ${what} has ${n} tokens; at most ${max}`);
+  }
   if (['Int32Array', 'Uint16Array', 'Uint8Array', 'Int16Array', 'Int8Array'].includes(kind)) return new Int32Array(ids);
   if (kind === 'Uint32Array') {
     const out = new Int32Array(ids);
@@ -637,7 +647,9 @@ function idsOf(ids, fn, what = 'ids') {
   if (kind !== undefined || !readingUser(fn, what, () => Array.isArray(ids))) {
     throw new TypeError(`${fn}: ${what} must be an Int32Array or an array of integers, got ${describe(ids)}`);
   }
-  const out = new Int32Array(lengthOf(ids, fn, what, MAX_IDS));
+  const n = readingUser(fn, `${what}.length`, () => ids.length);
+  if (typeof n === 'number' && Number.isInteger(n) && n > max) throw new RangeError(`${fn}: ${what} has ${n} tokens; at most ${max}`);
+  const out = new Int32Array(lengthOf(ids, fn, what, max));
   for (let i = 0; i < out.length; ++i) {
     const x = readingUser(fn, `${what}[${i}]`, () => ids[i]);
     if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 2 ** 31 - 1) {
@@ -746,6 +758,8 @@ class Model extends Owned {
     if (this.#busy) throw new Error(`${fn}: not allowed while ${this.#busy} is running (called from its onToken callback)`);
     return [e, e._self(this, fn)];
   }
+  /** @internal the config as loaded, read without running user code (an own property cannot shadow it). */
+  static _configOf(m) { return m.#config; }
   /** @internal runs `body` with the model marked busy for `fn`. */
   _busy(fn, body) {
     this.#busy = fn;
@@ -769,7 +783,7 @@ class Model extends Owned {
     const e = engineOf(this, fn);
     const buf = e._call(fn, () => e._self(this, fn).saveWeights());
     try {
-      return { config: this.config, weights: buf.view().slice() };
+      return { config: structuredClone(Model._configOf(this)), weights: buf.view().slice() };
     } finally {
       buf.delete();
     }
@@ -780,13 +794,7 @@ class Model extends Owned {
     const e = engineOf(this, fn);
     if (typeof text !== 'string') throw new TypeError(`${fn}: text must be a string, got ${describe(text)}`);
     const w = checkEnum(which, fn, 'which', ['source', 'target']) === 'source' ? 0 : 1;
-    const buf = e._bytesIn(utf8Encoder.encode(text), fn);
-    try {
-      const ids = e._call(fn, () => e._self(this, fn).encode(buf, w));
-      try { return ids.view().slice(); } finally { ids.delete(); }
-    } finally {
-      buf.delete();
-    }
+    return e._encode(e._self(this, fn), text, fn, w);
   }
   /** The text of `ids` with the model's tokenizer (which: 'source' (default) or 'target'). */
   decode(ids, which = 'source') {
@@ -818,7 +826,7 @@ export class ImageClassifier extends Model {
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const s = e._shapeOf(images);
     if (s && s.length === 4) {  // every conv at full resolution (an overestimate past stride-2 blocks)
-      const c = this.config;
+      const c = Model._configOf(this);
       let macs = (c.in_channels ?? 1) * c.stem_channels * 9, cin = c.stem_channels;
       for (const ch of c.block_channels) { macs += (cin * ch + ch * ch + cin * ch) * 9; cin = ch; }
       e._work(fn, s[0] * s[2] * s[3] * (macs + PER_ROW) + s[0] * PER_MATRIX);
@@ -844,10 +852,11 @@ export class TextClassifier extends Model {
     const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['capture', 'tokenTypeIds']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
-    const x = typeof ids === 'string' ? this.encode(ids) : idsOf(ids, fn);
-    const types = o.tokenTypeIds === undefined ? new Int32Array(0) : idsOf(o.tokenTypeIds, fn, 'tokenTypeIds');
+    const c = Model._configOf(this), maxT = c.max_position ?? 512;
+    const x = typeof ids === 'string' ? this.encode(ids) : idsOf(ids, fn, 'ids', maxT);
+    const types = o.tokenTypeIds === undefined ? new Int32Array(0) : idsOf(o.tokenTypeIds, fn, 'tokenTypeIds', maxT);
     if (types.length !== 0 && types.length !== x.length) throw new RangeError(`${fn}: tokenTypeIds has ${types.length} entries for ${x.length} tokens`);
-    const c = this.config, d = c.d_model, T = x.length;
+    const d = c.d_model, T = x.length;
     e._work(fn, T * c.num_layers * (4 * d * d + 2 * d * c.dim_feedforward + T * (2 * d + 8) + PER_ROW * c.nhead) + PER_MATRIX);
     const buf = e._idsIn(x, fn);
     try {
@@ -875,7 +884,11 @@ function seq2seqWork(c, S, T) {
  * 'seq2seq-rnn'), or an encoder-decoder Transformer (model_type 'encoder-decoder').
  */
 export class Seq2SeqModel extends Model {
-  #ids(x, fn, what, which) { return typeof x === 'string' ? this.encode(x, which) : idsOf(x, fn, what); }
+  #ids(x, fn, what, which) {
+    const c = Model._configOf(this);
+    const max = (which === 'source' ? c.max_src_len : c.max_tgt_len) ?? c.max_len ?? 65536;
+    return typeof x === 'string' ? this.encode(x, which) : idsOf(x, fn, what, max);
+  }
   /**
    * Teacher-forced: source and target inputs (ids, or text through the tokenizers) -> ModelOutput:
    * logits (T, targetVocab); with { capture: true } one AttentionMap, kind 'cross', weights (T, S).
@@ -886,7 +899,7 @@ export class Seq2SeqModel extends Model {
     const o = checkOptions(opts, fn, ['capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const src = this.#ids(source, fn, 'source', 'source'), tgt = this.#ids(targetIn, fn, 'targetIn', 'target');
-    e._work(fn, seq2seqWork(this.config, src.length, tgt.length));
+    e._work(fn, seq2seqWork(Model._configOf(this), src.length, tgt.length));
     const a = e._idsIn(src, fn);
     try {
       const b = e._idsIn(tgt, fn);
@@ -904,11 +917,12 @@ export class Seq2SeqModel extends Model {
     const [e] = this._enter(fn);
     const o = checkOptions(opts, fn, ['maxLength', 'capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
-    const maxLength = o.maxLength === undefined ? 64 : checkInt(o.maxLength, fn, 'maxLength', 1, 65536);
+    const c = Model._configOf(this);
+    // The Transformer's target positions end at its max_len; the RNN has no such limit.
+    const limit = c.model_type === 'encoder-decoder' ? (c.max_len ?? 256) : 65536;
+    const maxLength = o.maxLength === undefined ? Math.min(64, limit) : checkInt(o.maxLength, fn, 'maxLength', 1, limit);
     const src = this.#ids(source, fn, 'source', 'source');
-    const c = this.config;
-    // The Transformer re-runs its decoder over the prefix at every step (no KV cache).
-    e._work(fn, c.model_type === 'encoder-decoder' ? maxLength * seq2seqWork(c, src.length, maxLength) / 2 : seq2seqWork(c, src.length, maxLength));
+    e._work(fn, seq2seqWork(c, src.length, maxLength));
     const a = e._idsIn(src, fn);
     let out;
     try {
@@ -929,15 +943,18 @@ const GENERATE_KEYS = ['maxNewTokens', 'temperature', 'topK', 'topP', 'seed', 'o
  * GELU MLP, tied head.
  */
 export class LanguageModel extends Model {
-  get vocabSize() { return this.config.vocab_size; }
+  get vocabSize() { return Model._configOf(this).vocab_size; }
   /** The longest sequence (n_positions). */
-  get maxPositions() { const c = this.config; return c.n_positions ?? c.n_ctx; }
+  get maxPositions() { const c = Model._configOf(this); return c.n_positions ?? c.n_ctx; }
+  // Per token and layer: the projections and MLP, and per head and key a dot product and an axpy
+  // of head size plus a fixed per-(head, key) cost (small heads are mostly overhead).
   #work(fn, T, S) {
-    const c = this.config, C = c.n_embd, F = c.n_inner ?? 4 * C;
-    engineOf(this, fn)._work(fn, T * (c.n_layer * (4 * C * C + 2 * C * F + S * (2 * C + 8) + PER_ROW * c.n_head) + c.vocab_size * C) + PER_MATRIX);
+    const c = Model._configOf(this), C = c.n_embd, F = c.n_inner ?? 4 * C;
+    engineOf(this, fn)._work(fn, T * (c.n_layer * (4 * C * C + 2 * C * F + S * (2 * C + 64 * c.n_head) + PER_ROW * c.n_head) + c.vocab_size * C) + PER_MATRIX);
   }
   #ids(x, fn) {
-    const ids = typeof x === 'string' ? this.encode(x) : idsOf(x, fn);
+    const c = Model._configOf(this);
+    const ids = typeof x === 'string' ? this.encode(x) : idsOf(x, fn, 'ids', c.n_positions ?? c.n_ctx);
     if (ids.length === 0) throw new RangeError(`${fn}: ids are empty (at least one token is needed)`);
     return ids;
   }
@@ -977,15 +994,18 @@ export class LanguageModel extends Model {
     const o = checkOptions(opts, fn, GENERATE_KEYS);
     const maxNewTokens = o.maxNewTokens === undefined ? 32 : checkInt(o.maxNewTokens, fn, 'maxNewTokens', 0, 2 ** 31 - 1);
     const args = {
-      temperature: o.temperature === undefined ? 1 : checkNumber(o.temperature, fn, 'temperature', { min: 0, max: 3.4e38 }),
+      temperature: o.temperature === undefined ? 1 : checkNumber(o.temperature, fn, 'temperature', { min: 0, max: 1e30 }),
       topK: o.topK === undefined ? 0 : checkInt(o.topK, fn, 'topK', 0, 2 ** 31 - 1),
-      topP: o.topP === undefined ? 1 : checkNumber(o.topP, fn, 'topP', { min: 0, max: 1, minOpen: true }),
+      topP: o.topP === undefined ? 1 : checkNumber(o.topP, fn, 'topP', { min: 1e-30, max: 1 }),
       seeded: o.seed !== undefined && o.seed !== null,
       seed: o.seed === undefined || o.seed === null ? 0 : checkInt(o.seed, fn, 'seed', 0, MAX_SEED),
     };
+    // The engine samples in float32: a temperature it would round to 0 (or below its normal range) is refused.
+    if (args.temperature !== 0 && args.temperature < 1e-30) throw new RangeError(`${fn}: temperature must be 0 (greedy) or in [1e-30, 1e30], got ${args.temperature}`);
     if (o.onToken !== undefined && typeof o.onToken !== 'function') throw new TypeError(`${fn}: onToken must be a function, got ${describe(o.onToken)}`);
     const x = this.#ids(prompt, fn);
-    const steps = Math.max(0, Math.min(maxNewTokens, this.maxPositions - x.length));
+    const c = Model._configOf(this);
+    const steps = Math.max(0, Math.min(maxNewTokens, (c.n_positions ?? c.n_ctx) - x.length + 1));
     this.#work(fn, x.length + steps, x.length + steps);
     const hasText = e._self(this, fn).hasTokenizer(0);
     // The callback runs inside the engine's loop: whatever it throws is kept here and rethrown
@@ -1289,11 +1309,14 @@ export class AttentionPlayground {
     }
     return buf;
   }
-  /** @internal ids of `text` through a tokenizer handle. */
-  _encode(handle, text, fn) {
-    const buf = this._bytesIn(utf8Encoder.encode(text), fn);
+  /** @internal ids of `text` through a tokenizer handle (or a model's: `which` 0 source, 1 target). */
+  _encode(handle, text, fn, which) {
+    const bytes = utf8Encoder.encode(text);
+    // BPE merges one piece in O(n log n): ~1 us per byte when the text is one long word.
+    this._work(fn, bytes.length * PER_TEXT_BYTE);
+    const buf = this._bytesIn(bytes, fn);
     try {
-      const ids = this._call(fn, () => handle.encode(buf));
+      const ids = this._call(fn, () => (which === undefined ? handle.encode(buf) : handle.encode(buf, which)));
       try { return ids.view().slice(); } finally { ids.delete(); }
     } finally {
       buf.delete();

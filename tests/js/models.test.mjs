@@ -154,7 +154,7 @@ test('KV cache: decoding from a position gives the full forward\'s logits and at
   }
   assert.throws(() => lm.forward([1], { position: T + 1 }), { name: 'AttentionError', message: /^LanguageModel\.forward: / });
   assert.throws(() => lm.forward([61]), { name: 'AttentionError', message: /^LanguageModel\.forward: .*61/ });
-  assert.throws(() => lm.forward(Array(25).fill(1)), { name: 'AttentionError', message: /^LanguageModel\.forward: .*24/ });
+  assert.throws(() => lm.forward(Array(25).fill(1)), { name: 'RangeError', message: /^LanguageModel\.forward: ids has 25 tokens; at most 24/ });
   assert.throws(() => lm.forward([]), { name: 'RangeError', message: /^LanguageModel\.forward: ids are empty/ });
   lm.dispose();
 });
@@ -189,7 +189,8 @@ test('generate: greedy equals argmax of full recomputation; seeded sampling repe
   assert.equal(lm.generate(prompt, { maxNewTokens: 100, temperature: 0 }).ids.length, 24 - prompt.length + 1);
   const before = ap.heapBytesInUse();
   assert.throws(() => lm.generate(prompt, { onToken: () => { throw new Error('boom'); } }), /^Error: boom$/);
-  assert.throws(() => lm.generate(prompt, { topP: 0 }), { name: 'RangeError', message: /topP must be a finite number in \(0, 1\]/ });
+  assert.throws(() => lm.generate(prompt, { topP: 0 }), { name: 'RangeError', message: /topP must be a finite number in \[1e-30, 1\]/ });
+  assert.throws(() => lm.generate(prompt, { temperature: 1e-45 }), { name: 'RangeError', message: /temperature must be 0 \(greedy\) or in \[1e-30, 1e30\]/ });
   assert.throws(() => lm.generate(prompt, { temperature: -1 }), { name: 'RangeError', message: /temperature/ });
   assert.throws(() => lm.generate(prompt, { maxTokens: 3 }), { name: 'TypeError', message: /unknown option 'maxTokens'/ });
   assert.equal(ap.heapBytesInUse(), before);
