@@ -56,10 +56,33 @@ TEST(RnnVsTorch, EveryCellEveryLayout) {
     nn::RNNOutput r = m->forward(c.get("x"), h0, c0);
     EXPECT_TRUE(matches(r.output, c.get("out"), c.name + ".out"));
     EXPECT_TRUE(matches(r.h_n, c.get("h_n"), c.name + ".h_n"));
-    if (c.has("c_n")) EXPECT_TRUE(matches(r.c_n, c.get("c_n"), c.name + ".c_n"));
+    if (c.has("c_n")) {
+      EXPECT_TRUE(matches(r.c_n, c.get("c_n"), c.name + ".c_n"));
+    }
     const std::string cell = c.meta["cell"];
-    if (cell == "gru") EXPECT_FALSE(r.c_n.defined());
-    if (cell == "indrnn") EXPECT_TRUE(r.c_n.same_as(r.h_n));  // documented: IndRNN's second state is h_n
+    if (cell == "gru") {
+      EXPECT_FALSE(r.c_n.defined());
+    }
+    if (cell == "indrnn") {
+      EXPECT_TRUE(r.c_n.same_as(r.h_n));  // documented: IndRNN's second state is h_n
+    }
+
+    // The pointer forward (time-major, state updated in place) against the same torch numbers.
+    auto time_major = [&](const Tensor& t) {
+      return (t.dim() == 2 ? t.unsqueeze(1) : m->batch_first ? t.transpose(0, 1) : t).contiguous();
+    };
+    const Tensor x = time_major(c.get("x"));
+    const int64_t T = x.size(0), N = x.size(1), LD = m->num_layers * m->num_directions(), H = m->hidden_size;
+    Tensor out = Tensor::empty({T, N, m->num_directions() * H});
+    Tensor h = h0.defined() ? h0.reshape({LD, N, H}).clone() : Tensor::zeros({LD, N, H});
+    Tensor cs = !m->has_cell_state() ? Tensor() : c0.defined() ? c0.reshape({LD, N, H}).clone() : Tensor::zeros({LD, N, H});
+    Tensor scratch = Tensor::empty({m->forward_scratch(T, N)});
+    m->forward(out.data(), h.data(), cs.defined() ? cs.data() : nullptr, x.data(), T, N, scratch.data());
+    EXPECT_TRUE(matches(out, time_major(c.get("out")), c.name + ".out (pointer forward)"));
+    EXPECT_TRUE(matches(h, c.get("h_n").reshape({LD, N, H}), c.name + ".h_n (pointer forward)"));
+    if (cs.defined() && c.has("c_n")) {
+      EXPECT_TRUE(matches(cs, c.get("c_n").reshape({LD, N, H}), c.name + ".c_n (pointer forward)"));
+    }
     ++n;
   }
   EXPECT_EQ(n, 13);
@@ -152,6 +175,7 @@ Seq2SeqConfig seq2seq_config(const nlohmann::json& m) {
            : rule == "general" ? Seq2SeqRule::general
                                : Seq2SeqRule::concat;
   c.max_src_len = m["max_src_len"];
+  c.max_batch = 2;  // the fixtures' batch
   return c;
 }
 
@@ -193,6 +217,7 @@ TEST(Seq2SeqErrors, IdsShapesAndConfig) {
   cfg.hidden_size = 4;
   cfg.rule = Seq2SeqRule::concat;
   cfg.max_src_len = 3;
+  cfg.max_batch = 2;
   Seq2SeqRNN m(cfg);
   const Tensor src = Tensor::from_vector({0, 1, 2, 4, 3, 2}, {2, 3}), tgt = Tensor::from_vector({1, 2}, {2, 1});
   EXPECT_EQ(m.forward(src, tgt).shape(), (Shape{2, 1, 6}));
