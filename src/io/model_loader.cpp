@@ -117,6 +117,9 @@ Builder read_se_cnn(Fields& f) {
   c.stem_channels = f.integer("stem_channels", 1, 4096);
   c.block_channels = f.integers("block_channels", 64, 1, 4096);
   c.reduction = f.integer("reduction", 1, 4096, 4);
+  c.max_batch = f.integer("max_batch", 1, 1024, 1);
+  c.max_height = f.integer("max_height", 1, 4096, 28);
+  c.max_width = f.integer("max_width", 1, 4096, 28);
   f.integer("seed", 0, kMaxConfigInt, 0);
   if (const json* labels = f.meta("labels"))
     ATTN_CHECK(labels->is_array() && static_cast<int64_t>(labels->size()) == c.num_classes, kWhat,

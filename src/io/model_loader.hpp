@@ -8,8 +8,8 @@
 //                  GPT-2's BPE files among the tokenizer files (vocab.json/encoder.json +
 //                  merges.txt/vocab.bpe) make its tokenizer.
 //   "se-cnn"       SECNNConfig: in_channels, num_classes, stem_channels, block_channels [..],
-//                  reduction; metadata "labels" [num_classes strings], "input" {height, width,
-//                  mean, std}
+//                  reduction, max_batch, max_height, max_width (the activation arena's extent);
+//                  metadata "labels" [num_classes strings], "input" {height, width, mean, std}
 //   "seq2seq-rnn"  Seq2SeqConfig: src_vocab, tgt_vocab, embed_dim, hidden_size, num_layers,
 //                  cell "gru" | "lstm", rule "bahdanau" | "dot" | "general" | "concat",
 //                  max_src_len; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
