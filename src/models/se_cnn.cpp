@@ -131,23 +131,28 @@ SECNN::SECNN(const SECNNConfig& cfg)
   se_dest_.assign(blocks_.size(), nullptr);
 
   // The activation plan: every slot's shape is checked (64-bit, per-tensor budget) by add(),
-  // the total by allocate(), before anything is allocated.
+  // the total by allocate(), before anything is allocated; a failure names the config's maxima.
   const int64_t B = cfg.max_batch, C_max = *std::max_element(cfg.block_channels.begin(), cfg.block_channels.end());
-  int64_t H = cfg.max_height, W = cfg.max_width;
-  acts_.add("stem", &stem_, {B, cfg.stem_channels, H, W});
-  int64_t cols = conv1.cols_floats(H, W);
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    const nn::Size2 o = blocks_[i]->plan(acts_, "blocks." + std::to_string(i) + ".", B, H, W, &cols);
-    H = o.h;
-    W = o.w;
+  try {
+    int64_t H = cfg.max_height, W = cfg.max_width;
+    acts_.add("stem", &stem_, {B, cfg.stem_channels, H, W});
+    int64_t cols = conv1.cols_floats(H, W);
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      const nn::Size2 o = blocks_[i]->plan(acts_, "blocks." + std::to_string(i) + ".", B, H, W, &cols);
+      H = o.h;
+      W = o.w;
+    }
+    acts_.add("cols", &cols_, {cols});
+    acts_.add("squeeze", &squeeze_, {B, C_max});
+    acts_.add("hidden", &hidden_, {B, C_max / cfg.reduction});
+    acts_.add("se_weights", &se_w_, {B, C_max});
+    acts_.add("pooled", &pooled_, {B, cfg.block_channels.back()});
+    acts_.add("logits", &logits_, {B, cfg.num_classes});
+    acts_.allocate("SECNN activations");
+  } catch (const Error& e) {
+    fail(kWhat, ": the activations for max_batch=", B, ", max_height=", cfg.max_height, ", max_width=", cfg.max_width,
+         " do not fit: ", e.what());
   }
-  acts_.add("cols", &cols_, {cols});
-  acts_.add("squeeze", &squeeze_, {B, C_max});
-  acts_.add("hidden", &hidden_, {B, C_max / cfg.reduction});
-  acts_.add("se_weights", &se_w_, {B, C_max});
-  acts_.add("pooled", &pooled_, {B, cfg.block_channels.back()});
-  acts_.add("logits", &logits_, {B, cfg.num_classes});
-  acts_.allocate("SECNN activations");
 }
 
 void SECNN::check_size(int64_t H, int64_t W, const char* what) const {

@@ -112,25 +112,30 @@ Seq2SeqRNN::Seq2SeqRNN(const Seq2SeqConfig& cfg)
   register_module("out", out);
 
   // The activation plan: add() checks every slot's shape (64-bit, per-tensor budget) and
-  // allocate() the total, before anything is allocated.
+  // allocate() the total, before anything is allocated; a failure names the config's maxima.
   const int64_t B = cfg.max_batch, Sm = cfg.max_src_len, Tm = cfg.max_tgt_len, L = cfg.num_layers;
-  acts_.add("emb", &emb_, {Sm, B, E});
-  acts_.add("enc", &enc_, {Sm, B, H});
-  acts_.add("enc_scratch", &enc_scratch_, {encoder->forward_scratch(Sm, B)});
-  if (cfg.rule == Seq2SeqRule::bahdanau || cfg.rule == Seq2SeqRule::general) acts_.add("keys", &keys_, {Sm, B, H});
-  acts_.add("h", &h_, {L, B, H});
-  if (decoder->has_cell_state()) acts_.add("c", &c_, {L, B, H});
-  acts_.add("x_in", &x_in_, {B, decoder->layer_input_size(0)});
-  acts_.add("gx", &gx_, {B, checked_mul(decoder->gates(), H, kWhat)});
-  acts_.add("step_scratch", &step_scratch_, {checked_mul(B, checked_mul(decoder->gates() + 1, H, kWhat), kWhat)});
-  acts_.add("q", &q_, {B, H});
-  acts_.add("ctx", &ctx_, {B, H});
-  acts_.add("att", &att_, {B, H});
-  acts_.add("cat", &cat_, {B, std::max(E + H, checked_mul(2, H, kWhat))});
-  if (cfg.rule == Seq2SeqRule::concat) acts_.add("full_scores", &full_scores_, {B, Sm});
-  acts_.add("weights", &weights_, {B, Tm, Sm});
-  acts_.add("logits", &logits_, {B, Tm, cfg.tgt_vocab});
-  acts_.allocate("Seq2SeqRNN activations");
+  try {
+    acts_.add("emb", &emb_, {Sm, B, E});
+    acts_.add("enc", &enc_, {Sm, B, H});
+    acts_.add("enc_scratch", &enc_scratch_, {encoder->forward_scratch(Sm, B)});
+    if (cfg.rule == Seq2SeqRule::bahdanau || cfg.rule == Seq2SeqRule::general) acts_.add("keys", &keys_, {Sm, B, H});
+    acts_.add("h", &h_, {L, B, H});
+    if (decoder->has_cell_state()) acts_.add("c", &c_, {L, B, H});
+    acts_.add("x_in", &x_in_, {B, decoder->layer_input_size(0)});
+    acts_.add("gx", &gx_, {B, checked_mul(decoder->gates(), H, kWhat)});
+    acts_.add("step_scratch", &step_scratch_, {checked_mul(B, checked_mul(decoder->gates() + 1, H, kWhat), kWhat)});
+    acts_.add("q", &q_, {B, H});
+    acts_.add("ctx", &ctx_, {B, H});
+    acts_.add("att", &att_, {B, H});
+    acts_.add("cat", &cat_, {B, std::max(E + H, checked_mul(2, H, kWhat))});
+    if (cfg.rule == Seq2SeqRule::concat) acts_.add("full_scores", &full_scores_, {B, Sm});
+    acts_.add("weights", &weights_, {B, Tm, Sm});
+    acts_.add("logits", &logits_, {B, Tm, cfg.tgt_vocab});
+    acts_.allocate("Seq2SeqRNN activations");
+  } catch (const Error& e) {
+    fail(kWhat, ": the activations for max_batch=", B, ", max_src_len=", Sm, ", max_tgt_len=", Tm, " do not fit: ",
+         e.what());
+  }
   tokens_.assign(static_cast<size_t>(B), 0);
   done_.assign(static_cast<size_t>(B), 0);
 }
