@@ -4,6 +4,8 @@
 // call trips, so the cap is live), still match the torch twins of
 // tests/fixtures/rnn_cnn.safetensors (scripts/fixtures/rnn_cnn.py), and refuse inputs past
 // the planned maxima with clear errors.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
