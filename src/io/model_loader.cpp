@@ -142,6 +142,8 @@ Builder read_seq2seq(Fields& f) {
            : rule == "general" ? Seq2SeqRule::general
                                : Seq2SeqRule::concat;
   c.max_src_len = f.integer("max_src_len", 1, 65536, 32);
+  c.max_tgt_len = f.integer("max_tgt_len", 1, 65536, 64);
+  c.max_batch = f.integer("max_batch", 1, 1024, 1);
   f.integer("bos_id", 0, c.tgt_vocab - 1, 0);
   f.integer("eos_id", 0, c.tgt_vocab - 1, 0);
   return [c] { return std::make_unique<Seq2SeqRNN>(c); };

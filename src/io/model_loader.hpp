@@ -12,7 +12,8 @@
 //                  metadata "labels" [num_classes strings], "input" {height, width, mean, std}
 //   "seq2seq-rnn"  Seq2SeqConfig: src_vocab, tgt_vocab, embed_dim, hidden_size, num_layers,
 //                  cell "gru" | "lstm", rule "bahdanau" | "dot" | "general" | "concat",
-//                  max_src_len; metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
+//                  max_src_len, max_tgt_len, max_batch (the activation arena's extent);
+//                  metadata bos_id, eos_id, "src_tokenizer", "tgt_tokenizer"
 //   "encoder-classifier"  EncoderClassifierConfig: vocab_size, max_position, type_vocab_size, pad_id,
 //                  d_model, nhead, num_layers, dim_feedforward, num_classes, dropout,
 //                  layer_norm_eps, max_batch (the activation arena's rows); metadata "labels"

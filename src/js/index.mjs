@@ -918,8 +918,8 @@ export class Seq2SeqModel extends Model {
     const o = checkOptions(opts, fn, ['maxLength', 'capture']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
     const c = Model._configOf(this);
-    // The Transformer's target positions end at its max_len; the RNN has no such limit.
-    const limit = c.model_type === 'encoder-decoder' ? (c.max_len ?? 256) : 65536;
+    // The longest output the model's arena is planned for: max_len (Transformer), max_tgt_len (RNN).
+    const limit = c.model_type === 'encoder-decoder' ? (c.max_len ?? 256) : (c.max_tgt_len ?? 64);
     const maxLength = o.maxLength === undefined ? Math.min(64, limit) : checkInt(o.maxLength, fn, 'maxLength', 1, limit);
     const src = this.#ids(source, fn, 'source', 'source');
     e._work(fn, seq2seqWork(c, src.length, maxLength));
