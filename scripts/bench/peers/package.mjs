@@ -1,13 +1,12 @@
-// This package as a user installs it: the packed tarball in build/pkg-test (scripts/pack_for_tests.mjs),
-// else dist/. MHA: ap.MultiheadAttention with per-head weights; GPT: ap.loadModel (Hugging Face layout),
+// This package: its dist/ (what `npm pack` ships; scripts/bench.sh builds it), or the package
+// directory in ATTN_BENCH_PACKAGE (e.g. build/pkg-test/node_modules/attention-playground).
+// MHA: ap.MultiheadAttention with per-head weights; GPT: ap.loadModel (Hugging Face layout),
 // forward(ids, { position }) over the KV cache. There is no JS encoder-layer API yet.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { root } from './common.mjs';
 
-const installed = join(root, 'build/pkg-test/node_modules/attention-playground');
-export const dir = existsSync(join(installed, 'dist/index.mjs')) ? installed : root;
+export const dir = process.env.ATTN_BENCH_PACKAGE ?? root;
 export const wasmFiles = [join(dir, 'dist/attention_playground.wasm')];
 export const version = (await import(pathToFileURL(join(dir, 'package.json')).href, { with: { type: 'json' } })).default.version;
 
