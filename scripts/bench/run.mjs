@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GPT, TOLERANCE, WORKLOADS, dataDir, median, root } from './peers/common.mjs';
+import { GPT, TOLERANCE, WORKLOADS, dataDir, defaultDataDir, median, root } from './peers/common.mjs';
 
 const PEERS = ['ort', 'tfjs'];
 const ENGINES = ['package', ...PEERS];
@@ -35,11 +35,18 @@ function parseArgs(argv) {
   return a;
 }
 
-/** Exports the graphs, weights and references (PyTorch) and compiles peak.wat when missing or stale. */
+/**
+ * Exports the graphs, weights and references (PyTorch) when missing or older than the export
+ * script (only into the default data directory), and compiles peak.wat.
+ */
 function prepare(workloads) {
   const script = join(root, 'scripts/bench/export_onnx.py');
   const files = (w) => (w.kind.startsWith('gpt') ? ['gpt_decode.onnx', 'gpt_ref.safetensors'] : [`${w.name}.onnx`, `${w.name}.safetensors`]);
-  const stale = workloads.filter((w) => files(w).some((f) => !existsSync(join(dataDir, f)) || statSync(join(dataDir, f)).mtimeMs < statSync(script).mtimeMs));
+  const older = (f) => dataDir === defaultDataDir && statSync(join(dataDir, f)).mtimeMs < statSync(script).mtimeMs;
+  const stale = workloads.filter((w) => files(w).some((f) => !existsSync(join(dataDir, f)) || older(f)));
+  if (stale.length && dataDir !== defaultDataDir) {
+    throw new Error(`bench: ${dataDir} (ATTN_BENCH_DATA) lacks the inputs of ${stale.map((w) => w.name).join(', ')}`);
+  }
   if (stale.length) {
     const only = [...new Set(stale.map((w) => (w.kind.startsWith('gpt') ? 'gpt' : w.name)))];
     console.error(`bench: exporting ${only.join(', ')} (PyTorch -> ${relative(root, dataDir)})`);

@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const dataDir = process.env.ATTN_BENCH_DATA ?? join(root, 'build/bench/data');
+// export_onnx.py writes here (run.mjs re-exports when missing or stale); ATTN_BENCH_DATA points
+// elsewhere, e.g. scripts/bench/data: the committed inputs of the smallest workload (smoke test).
+export const defaultDataDir = join(root, 'build/bench/data');
+export const dataDir = process.env.ATTN_BENCH_DATA ?? defaultDataDir;
 
 export const GPT = { NL: 6, NH: 8, C: 256, V: 4096, P: 256, T: 128, N: 64 };
 
