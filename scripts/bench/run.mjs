@@ -167,9 +167,11 @@ function svg(a, s) {
   return out.join('\n');
 }
 
-const a = parseArgs(process.argv.slice(2));
+function usage(message) { console.error(message); process.exit(2); }
+let a;
+try { a = parseArgs(process.argv.slice(2)); } catch (e) { usage(e.message); }
 const workloads = WORKLOADS.filter((w) => !a.filter || a.filter.some((f) => w.name.includes(f)));
-if (!workloads.length) throw new Error(`bench: --filter ${a.filter.join(',')} matches no workload; workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`);
+if (!workloads.length) usage(`bench: --filter ${a.filter.join(',')} matches no workload; workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`);
 prepare(workloads);
 const started = Date.now();
 const rounds = [], peakRounds = [];
