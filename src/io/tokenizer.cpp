@@ -201,6 +201,26 @@ void check_decode_size(const char* kind, uint64_t bytes) {
   fail(kind, ": decode: id ", id, " at position ", position, " is out of range for a vocab size of ", vocab_size);
 }
 
+// The texts of `ids` in `table` (id -> text) joined by `sep`, after every id and the total size
+// are checked: the decode of every kind.
+std::string join_tokens(const char* kind, const std::vector<std::string>& table, const std::vector<int32_t>& ids,
+                        std::string_view sep) {
+  const int64_t n = static_cast<int64_t>(table.size());
+  uint64_t bytes = ids.empty() ? 0 : (ids.size() - 1) * sep.size();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= n) fail_id(kind, ids[i], i, n);
+    bytes += table[ids[i]].size();
+  }
+  check_decode_size(kind, bytes);
+  std::string text;
+  text.reserve(bytes);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) text += sep;
+    text += table[ids[i]];
+  }
+  return text;
+}
+
 // Longest JSON parser message passed on (it can quote the offending token).
 constexpr size_t kMaxJsonErrorQuote = 200;
 
@@ -384,18 +404,7 @@ class CharTokenizer final : public Tokenizer {
     return ids;
   }
 
-  std::string decode(const std::vector<int32_t>& ids) const override {
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0 || ids[i] >= vocab_size()) fail_id(kind(), ids[i], i, vocab_size());
-      bytes += vocab_[ids[i]].size();
-    }
-    check_decode_size(kind(), bytes);
-    std::string text;
-    text.reserve(bytes);
-    for (int32_t id : ids) text += vocab_[id];
-    return text;
-  }
+  std::string decode(const std::vector<int32_t>& ids) const override { return join_tokens(kind(), vocab_, ids, ""); }
 
   int64_t vocab_size() const override { return static_cast<int64_t>(vocab_.size()); }
   const char* kind() const override { return "char"; }
@@ -464,21 +473,7 @@ class WordTokenizer final : public Tokenizer {
     return ids;
   }
 
-  std::string decode(const std::vector<int32_t>& ids) const override {
-    uint64_t bytes = ids.empty() ? 0 : ids.size() - 1;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0 || ids[i] >= vocab_size()) fail_id(kind(), ids[i], i, vocab_size());
-      bytes += vocab_[ids[i]].size();
-    }
-    check_decode_size(kind(), bytes);
-    std::string text;
-    text.reserve(bytes);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (i > 0) text += ' ';
-      text += vocab_[ids[i]];
-    }
-    return text;
-  }
+  std::string decode(const std::vector<int32_t>& ids) const override { return join_tokens(kind(), vocab_, ids, " "); }
 
   int64_t vocab_size() const override { return static_cast<int64_t>(vocab_.size()); }
   const char* kind() const override { return "word"; }
@@ -618,16 +613,7 @@ class Gpt2BpeTokenizer final : public Tokenizer {
   }
 
   std::string decode(const std::vector<int32_t>& ids) const override {
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0 || ids[i] >= vocab_size()) fail_id(kind(), ids[i], i, vocab_size());
-      bytes += token_bytes_[ids[i]].size();
-    }
-    check_decode_size(kind(), bytes);
-    std::string text;
-    text.reserve(bytes);
-    for (int32_t id : ids) text += token_bytes_[id];
-    return text;
+    return join_tokens(kind(), token_bytes_, ids, "");
   }
 
   int64_t vocab_size() const override { return static_cast<int64_t>(token_bytes_.size()); }

@@ -111,6 +111,16 @@ Tensor feed_forward_block(const Tensor& x, const Linear& linear1, const Linear& 
 // Normalises a fresh contiguous tensor in place.
 void norm_(const LayerNorm& norm, Tensor& x) { norm.forward(x.data(), x.data(), x.numel() / norm.normalized_shape); }
 
+// One residual sublayer in torch's order: x + block(norm(x)) with norm_first (pre-LN),
+// else norm(x + block(x)) (post-LN).
+template <class Block>
+Tensor sublayer(const Tensor& x, const LayerNorm& norm, bool norm_first, Block block) {
+  Tensor out = block(norm_first ? norm.forward(x) : x);
+  add_(out, x);
+  if (!norm_first) norm_(norm, out);
+  return out;
+}
+
 LayerNorm* make_norm(bool on, const TransformerLayerOptions& o) {
   return on ? new LayerNorm(o.d_model, o.layer_norm_eps, true, o.bias) : nullptr;
 }
@@ -227,20 +237,8 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
   auto ff = [&](const Tensor& in) {
     return feed_forward_block(in, linear1, linear2, opt_.activation, dropout, dropout2);
   };
-  if (opt_.norm_first) {
-    Tensor x1 = sa(norm1.forward(x));
-    add_(x1, x);
-    Tensor out = ff(norm2.forward(x1));
-    add_(out, x1);
-    return out;
-  }
-  Tensor x1 = sa(x);
-  add_(x1, x);
-  norm_(norm1, x1);
-  Tensor out = ff(x1);
-  add_(out, x1);
-  norm_(norm2, out);
-  return out;
+  const Tensor x1 = sublayer(x, norm1, opt_.norm_first, sa);
+  return sublayer(x1, norm2, opt_.norm_first, ff);
 }
 
 void TransformerEncoderLayer::forward(float* x, int64_t N, int64_t T, KeyMask kpm, float* att,
@@ -322,25 +320,9 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   auto ff = [&](const Tensor& in) {
     return feed_forward_block(in, linear1, linear2, opt_.activation, dropout, dropout3);
   };
-  if (opt_.norm_first) {
-    Tensor x1 = sa(norm1.forward(x));
-    add_(x1, x);
-    Tensor x2 = mha(norm2.forward(x1));
-    add_(x2, x1);
-    Tensor out = ff(norm3.forward(x2));
-    add_(out, x2);
-    return out;
-  }
-  Tensor x1 = sa(x);
-  add_(x1, x);
-  norm_(norm1, x1);
-  Tensor x2 = mha(x1);
-  add_(x2, x1);
-  norm_(norm2, x2);
-  Tensor out = ff(x2);
-  add_(out, x2);
-  norm_(norm3, out);
-  return out;
+  const Tensor x1 = sublayer(x, norm1, opt_.norm_first, sa);
+  const Tensor x2 = sublayer(x1, norm2, opt_.norm_first, mha);
+  return sublayer(x2, norm3, opt_.norm_first, ff);
 }
 
 void TransformerDecoderLayer::project_memory(const KeyValues& kv, const float* memory, int64_t N,
