@@ -9,13 +9,9 @@
 //              --mlp-width F --context T --batch B --steps N --lr LR --warmup W --seed S
 //              --clip-norm X --weight-decay WD --vocab V --name NAME]
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,9 +27,14 @@
 #include "train/optim.hpp"
 #include "train/schedule.hpp"
 #include "train/tasks.hpp"
+#include "common.hpp"
 
 namespace fs = std::filesystem;
 using namespace attn;
+using trainer::fmt;
+using trainer::Progress;
+using trainer::read_text;
+using trainer::write_file;
 
 namespace {
 
@@ -52,24 +53,9 @@ struct Args {
 
 Args parse(int argc, char** argv) {
   Args a;
-  std::ostringstream cmd;
-  cmd << "attn_train";
-  std::map<std::string, std::string> kv;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    ATTN_CHECK(k.rfind("--", 0) == 0 && i + 1 < argc, "attn_train: expected --option value, got '", k, "'");
-    kv[k] = argv[++i];
-    cmd << ' ' << k << ' ' << argv[i];
-  }
-  a.command = cmd.str();
-  auto take = [&](const char* key, auto& field) {
-    const auto it = kv.find(key);
-    if (it == kv.end()) return;
-    std::istringstream in(it->second);
-    in >> field;
-    ATTN_CHECK(!in.fail() && in.eof(), "attn_train: ", key, " '", it->second, "' is not a valid value");
-    kv.erase(it);
-  };
+  trainer::Options opts("attn_train", argc, argv);
+  a.command = opts.command();
+  auto take = [&](const char* key, auto& field) { opts.take(key, field); };
   take("--task", a.task);
   take("--out", a.out);
   take("--name", a.name);
@@ -86,7 +72,7 @@ Args parse(int argc, char** argv) {
   take("--clip-norm", a.clip_norm);
   take("--weight-decay", a.weight_decay);
   take("--seed", a.seed);
-  ATTN_CHECK(kv.empty(), "attn_train: unknown option '", kv.empty() ? "" : kv.begin()->first, "'");
+  opts.finish();
   ATTN_CHECK(a.task == "induction" || a.task == "char-lm", "attn_train: --task must be induction or char-lm, got '",
              a.task, "'");
   ATTN_CHECK(!a.out.empty(), "attn_train: --out DIR is required");
@@ -107,28 +93,6 @@ Args parse(int argc, char** argv) {
   ATTN_CHECK(!ind || a.context % 2 == 1, "attn_train: induction needs an odd --context (2 * half - 1), got ",
              a.context);
   return a;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  ATTN_CHECK(f.good(), "attn_train: cannot read '", path, "'");
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void write_file(const fs::path& p, const std::string& s) {
-  std::ofstream f(p, std::ios::binary);
-  ATTN_CHECK(f.good(), "attn_train: cannot write '", p.string(), "'");
-  f << s;
-}
-
-std::string fmt(double v, int prec = 4) {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(prec);
-  o << v;
-  return o.str();
 }
 
 // Mean cross-entropy over the first `windows` validation windows (B at a time through `trainer`).
@@ -207,7 +171,7 @@ int run(const Args& a) {
 
   Rng rng(a.seed);
   std::vector<int32_t> in, tg;
-  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress(a.steps, "tok");
   double loss_avg = 0;
   for (int64_t step = 0; step < a.steps; ++step) {
     if (ind) induction.batch(rng, B, in, tg);
@@ -220,17 +184,9 @@ int run(const Args& a) {
     opt.step();
     model.notify_parameters_changed();
     loss_avg = step == 0 ? loss : 0.98 * loss_avg + 0.02 * loss;
-    if (step % 10 == 0 || step + 1 == a.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const int width = 30, done = static_cast<int>(width * (step + 1) / a.steps);
-      std::printf("\r[%s%s] step %lld/%lld loss %.4f lr %.2e %.0f tok/s ", std::string(done, '#').c_str(),
-                  std::string(width - done, '.').c_str(), static_cast<long long>(step + 1),
-                  static_cast<long long>(a.steps), loss_avg, schedule.lr(step), (step + 1) * B * T / secs);
-      std::fflush(stdout);
-    }
+    progress.update(step, loss_avg, schedule.lr(step), (step + 1) * B * T);
   }
-  const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("\n");
+  const double train_secs = progress.seconds();
 
   std::ostringstream metric, extra;
   std::string description;
