@@ -1,6 +1,6 @@
-// A static file server for the playground: web/ at /, the built package at
-// /dist/. Binds 127.0.0.1 only. No dependencies.
-//   node scripts/serve.mjs [--port N]   (default 8080, or the next free port)
+// A static file server for the playground: the built site (scripts/build_web.mjs,
+// build/site) at /. Binds 127.0.0.1 only. No dependencies.
+//   node scripts/serve.mjs [--port N] [--dir DIR]   (default 8080, or the next free port)
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The playground's mounts: URL prefix -> directory (first match wins). */
-export const defaultMounts = [['/dist/', join(root, 'dist')], ['/', join(root, 'web')]];
+export const defaultMounts = [['/', join(root, 'build/site')]];
 const types = {
   '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
@@ -63,11 +63,12 @@ export function startServer({ port = 8080, host = '127.0.0.1', mounts = defaultM
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const i = process.argv.indexOf('--port');
+  const i = process.argv.indexOf('--port'), d = process.argv.indexOf('--dir');
   let port = Number(i > 0 ? process.argv[i + 1] : process.env.PORT || 8080);
+  const mounts = d > 0 ? [['/', process.argv[d + 1]]] : defaultMounts;
   for (let tries = 0; ; ++tries) {
     try {
-      const server = await startServer({ port });
+      const server = await startServer({ port, mounts });
       console.log(`Attention Playground: http://127.0.0.1:${server.address().port}/  (Ctrl+C to stop)`);
       break;
     } catch (e) {

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/build.sh all
+node scripts/build_web.mjs
 exec node scripts/serve.mjs "$@"

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --browser
 [[ -d node_modules/playwright-core && -x node_modules/.bin/vite && -d node_modules/typescript ]] || npm ci --no-audit --no-fund
 bash scripts/build.sh all
+node scripts/build_web.mjs
 march=0
 grep -qw avx2 /proc/cpuinfo 2>/dev/null && march=1 && bash scripts/build.sh native-march
 

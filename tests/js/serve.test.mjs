@@ -62,8 +62,8 @@ test('real files get 200 with their content type', async () => {
   const page = await get('/');
   assert.equal(page.status, 200);
   assert.equal(page.type, 'text/html; charset=utf-8');
-  assert.deepEqual(page.body, readFileSync(join(root, 'web/index.html')));
-  const js = await get('/main.mjs?v=1');
+  assert.deepEqual(page.body, readFileSync(join(root, 'build/site/index.html')));
+  const js = await get('/app/main.mjs?v=1');
   assert.equal(js.status, 200);
   assert.equal(js.type, 'text/javascript');
   const wasm = await get('/t/m.wasm');

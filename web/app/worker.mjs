@@ -1,0 +1,230 @@
+// The engine's side of the page: a module Web Worker that owns the WebAssembly engine and
+// the loaded models, so no forward pass ever blocks the page. The page talks to it through
+// client.mjs: requests { id, op, ...args } answered by { id, ok, result } or
+// { id, ok: false, error: { name, message } }, and { id, progress: { loaded, total } }
+// while a model downloads. Maps travel as transferred Float32Arrays, copied out of the
+// engine once; nothing here is computed twice or re-implemented in JS except what the
+// page displays (token labels, top-k of the next-token distribution).
+//
+// ops: init; load { key, url } (a bundled model folder) or { key, files } (the user's own);
+//      analyze { key, input, ...per type }; step { key, ids, temperature, topK, topP, seed };
+//      unload { key }.
+import { init } from '../engine/index.mjs';
+
+let ap = null;
+const models = new Map();  // key -> LanguageModel | TextClassifier | Seq2SeqModel | ImageClassifier
+
+/** What people read for a token: spaces and control characters made visible. */
+export function tokenLabel(text) {
+  if (text === '') return '∅';
+  return text.replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/[\u0000-\u001f]/g, '�');
+}
+
+async function fetchBytes(url, onProgress) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('Content-Length')) || 0;
+  if (!res.body || !total) return new Uint8Array(await res.arrayBuffer());
+  const out = new Uint8Array(total);
+  let loaded = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (loaded + value.length > total) throw new Error(`${url}: more bytes than its Content-Length`);
+    out.set(value, loaded);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  return loaded === total ? out : out.subarray(0, loaded);
+}
+
+function describeModel(key, m) {
+  const c = m.config;
+  const info = { key, type: m.type, config: c, numParameters: m.numParameters, labels: m.labels ?? null };
+  if (m.type === 'gpt2' || m.type === 'gpt') {
+    Object.assign(info, { kind: 'lm', layers: c.n_layer, heads: c.n_head, vocabSize: m.vocabSize, maxPositions: m.maxPositions });
+  } else if (m.type === 'encoder-classifier') {
+    Object.assign(info, { kind: 'classifier', layers: c.num_layers, heads: c.nhead, maxPositions: c.max_position });
+  } else if (m.type === 'encoder-decoder') {
+    Object.assign(info, { kind: 'seq2seq', layers: c.num_encoder_layers + c.num_decoder_layers, heads: c.nhead, maxLength: c.max_len });
+  } else if (m.type === 'seq2seq-rnn') {
+    Object.assign(info, { kind: 'seq2seq', layers: 1, heads: 1, maxLength: c.max_tgt_len });
+  } else if (m.type === 'se-cnn') {
+    Object.assign(info, { kind: 'image', layers: c.block_channels.length, heads: 1, input: c.input ?? null });
+  }
+  return info;
+}
+
+function labelsOf(m, ids, which) {
+  return Array.from(ids, (id) => tokenLabel(which ? m.decode([id], which) : m.decode([id])));
+}
+
+// Every map of an output, copied out: { layer, kind, heads, rows, cols, weights }.
+function mapsOf(attentions, transfer) {
+  return attentions.map((a) => {
+    const s = a.weights.shape, weights = a.weights.toArray();
+    transfer.push(weights.buffer);
+    const [heads, rows, cols] = s.length === 3 ? s : [1, ...s];
+    return { layer: a.layer, kind: a.kind, heads, rows, cols, weights };
+  });
+}
+
+function disposeOutput(out) {
+  out.logits.dispose();
+  for (const a of out.attentions) a.weights.dispose();
+}
+
+function softmaxTop(logits, k, temperature = 1) {
+  let max = -Infinity;
+  for (const x of logits) max = Math.max(max, x);
+  const t = temperature > 0 ? temperature : 1;
+  const p = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < p.length; ++i) sum += (p[i] = Math.exp((logits[i] - max) / t));
+  const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]).slice(0, k);
+  return order.map((i) => ({ id: i, p: p[i] / sum }));
+}
+
+function analyzeLm(m, { input, ids }, transfer) {
+  const tokens = ids ? Int32Array.from(ids) : m.encode(input);
+  if (tokens.length === 0) throw new Error('type at least one token');
+  if (tokens.length > m.maxPositions) throw new Error(`the input is ${tokens.length} tokens; this model reads at most ${m.maxPositions}`);
+  const out = m.forward(tokens, { capture: true });
+  try {
+    const V = m.vocabSize, last = out.logits.toArray().subarray((tokens.length - 1) * V);
+    const next = softmaxTop(last, 10).map(({ id, p }) => ({ id, label: tokenLabel(m.decode([id])), p }));
+    return { kind: 'lm', ids: Array.from(tokens), text: m.decode(tokens), tokens: labelsOf(m, tokens),
+      maps: mapsOf(out.attentions, transfer), next };
+  } finally { disposeOutput(out); }
+}
+
+function analyzeClassifier(m, { input }, transfer) {
+  const ids = m.encode(input);
+  if (ids.length === 0) throw new Error('type at least one character');
+  const out = m.forward(ids, { capture: true });
+  try {
+    const logits = out.logits.toArray();
+    const probs = softmaxTop(logits, logits.length).sort((a, b) => a.id - b.id)
+      .map(({ id, p }) => ({ id, label: m.labels?.[id] ?? `class ${id}`, p }));
+    return { kind: 'classifier', ids: Array.from(ids), tokens: labelsOf(m, ids), maps: mapsOf(out.attentions, transfer), probs };
+  } finally { disposeOutput(out); }
+}
+
+function analyzeSeq2seq(m, { input }, transfer) {
+  const src = m.encode(input, 'source');
+  if (src.length === 0) throw new Error('type at least one character');
+  const c = m.config;
+  const t = m.translate(src);
+  // The greedy output, run again teacher-forced with capture: every step's attention in one
+  // pass (the KV-cached decode and the full pass compute the same maps).
+  const tgtIn = Int32Array.from([c.bos_id ?? 0, ...t.ids]);
+  const out = m.forward(src, tgtIn, { capture: true });
+  try {
+    const targetTokens = labelsOf(m, tgtIn, 'target');
+    targetTokens[0] = '⟨bos⟩';
+    const eos = c.eos_id ?? 0;
+    const outIds = Array.from(t.ids);
+    const text = m.decode(outIds.filter((id) => id !== eos), 'target');
+    return { kind: 'seq2seq', ids: Array.from(src), tokens: labelsOf(m, src, 'source'), targetTokens,
+      outputTokens: labelsOf(m, t.ids, 'target'), output: text, maps: mapsOf(out.attentions, transfer) };
+  } finally { disposeOutput(out); }
+}
+
+function analyzeImage(m, { pixels, height, width }, transfer) {
+  const c = m.config, mean = c.input?.mean ?? 0, std = c.input?.std ?? 1;
+  if (!(pixels instanceof Float32Array) || pixels.length !== height * width) throw new Error('an image must be height × width grey values');
+  const x = ap.tensor(pixels.map((v) => (v - mean) / std), [1, 1, height, width]);
+  try {
+    const out = m.forward(x, { capture: true });
+    try {
+      const logits = out.logits.toArray();
+      const probs = softmaxTop(logits, logits.length).sort((a, b) => a.id - b.id)
+        .map(({ id, p }) => ({ id, label: m.labels?.[id] ?? `class ${id}`, p }));
+      return { kind: 'image', probs, maps: mapsOf(out.attentions, transfer) };
+    } finally { disposeOutput(out); }
+  } finally { x.dispose(); }
+}
+
+const ops = {
+  async init() {
+    ap = ap ?? await init();
+    return { version: ap.version, simd: ap.simd, simdArch: ap.simdArch };
+  },
+  async load({ key, url, files }, progress) {
+    await ops.init();
+    let config, weights, tokenizer;
+    if (url) {
+      config = JSON.parse(new TextDecoder().decode(await fetchBytes(`${url}/config.json`, () => {})));
+      weights = await fetchBytes(`${url}/model.safetensors`, progress);
+    } else {
+      ({ config, weights, tokenizer } = files);
+    }
+    const m = ap.loadModel({ config, weights, tokenizer });
+    models.get(key)?.dispose();
+    models.set(key, m);
+    return describeModel(key, m);
+  },
+  analyze(args, _progress, transfer) {
+    const m = model(args.key);
+    switch (describeModel(args.key, m).kind) {
+      case 'lm': return analyzeLm(m, args, transfer);
+      case 'classifier': return analyzeClassifier(m, args, transfer);
+      case 'seq2seq': return analyzeSeq2seq(m, args, transfer);
+      default: return analyzeImage(m, args, transfer);
+    }
+  },
+  // One generation step: the next token drawn with the engine's sampler (seeded per step),
+  // then the analysis of the longer sequence.
+  step({ key, ids, temperature, topK, topP, seed }, _progress, transfer) {
+    const m = model(key);
+    if (ids.length >= m.maxPositions) throw new Error(`the context is full (${m.maxPositions} tokens)`);
+    const r = m.generate(Int32Array.from(ids), { maxNewTokens: 1, temperature, topK, topP, seed });
+    return analyzeLm(m, { ids: [...ids, ...r.ids] }, transfer);
+  },
+  // A bundled samples.safetensors: "images" (N, 1, H, W), grey values in [0, 1] or [0, 255],
+  // and "labels" (N), read by the engine's safetensors parser.
+  async samples({ url }, _progress, transfer) {
+    await ops.init();
+    const t = ap.loadSafetensors(await fetchBytes(url, () => {}));
+    try {
+      const im = t.images, lb = t.labels;
+      if (!im || im.shape.length !== 4 || im.shape[1] !== 1) throw new Error(`${url}: no "images" tensor of shape (N, 1, H, W)`);
+      if (!lb || lb.shape.length !== 1 || lb.shape[0] !== im.shape[0]) throw new Error(`${url}: no "labels" tensor of shape (N)`);
+      const [n, , height, width] = im.shape;
+      const images = im.toArray();
+      let max = 0;
+      for (const v of images) max = Math.max(max, v);
+      if (max > 1) for (let i = 0; i < images.length; ++i) images[i] /= 255;
+      const labels = Int32Array.from(lb.toArray());
+      transfer.push(images.buffer, labels.buffer);
+      return { n, height, width, images, labels };
+    } finally {
+      for (const x of Object.values(t)) x.dispose();
+    }
+  },
+  unload({ key }) {
+    models.get(key)?.dispose();
+    models.delete(key);
+    return { heapBytes: ap?.heapBytesInUse() ?? 0 };
+  },
+};
+
+function model(key) {
+  const m = models.get(key);
+  if (!m) throw new Error(`no model '${key}' is loaded`);
+  return m;
+}
+
+self.onmessage = async ({ data }) => {
+  const { id, op } = data;
+  const transfer = [];
+  try {
+    if (!Object.hasOwn(ops, op)) throw new Error(`unknown request '${op}'`);
+    const progress = (loaded, total) => self.postMessage({ id, progress: { loaded, total } });
+    const result = await ops[op](data, progress, transfer);
+    self.postMessage({ id, ok: true, result }, transfer);
+  } catch (e) {
+    self.postMessage({ id, ok: false, error: { name: e?.name ?? 'Error', message: String(e?.message ?? e) } });
+  }
+};
