@@ -8,6 +8,7 @@
 #include "core/init.hpp"
 #include "attention/mask.hpp"
 #include "kernels/gemm.hpp"
+#include "nn/functional.hpp"
 #include "ops/ops.hpp"
 
 namespace attn {
@@ -168,6 +169,21 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
     kpm = to_additive_mask(kpm, BoolMaskMeaning::masked, "key_padding_mask").reshape({N, 1, 1, S});
   }
 
+  // The common case (no bias_k/v, no zero key, no dropout, soft weights, masks that every
+  // head shares) runs on raw pointers: projections on the packed weights straight into
+  // (rows, E) buffers in the input's own row order, heads read in place by stride,
+  // scores softmaxed in place in the weights' memory, heads written side by side where
+  // out_proj reads them. No head copies, no per-call weight packing.
+  const bool soft = opts.selection.kind == Selection::soft;
+  const bool hard_extras = opt_.add_bias_kv || opt_.add_zero_attn || (training_ && opt_.dropout > 0.0f) || !soft;
+  const bool per_head_mask = attn_mask.defined() && attn_mask.dim() == 4;
+  // With need_weights, torch leaves a fully masked row NaN; the pointer path zeroes it, so
+  // masked calls that return weights stay on the Tensor path.
+  const bool may_mask_rows = attn_mask.defined() || kpm.defined() ||
+                             (opts.is_causal && opts.causal_align == CausalAlign::bottom_right && L > S);
+  if (!hard_extras && !per_head_mask && !(opts.need_weights && may_mask_rows))
+    return forward_packed(query, key, value, opts, attn_mask, kpm, N, L, S, batched);
+
   // Input projections (views into in_proj_weight / in_proj_bias when packed).
   auto rows = [&](const Tensor& t, int64_t i) { return t.defined() ? t.slice(0, i * E, (i + 1) * E) : Tensor(); };
   const Tensor Wq = same_dim_ ? rows(in_proj_weight, 0) : q_proj_weight;
@@ -223,6 +239,74 @@ AttentionResult MultiheadAttention::forward(const Tensor& query, const Tensor& k
   Tensor weights;
   if (opts.need_weights) {
     weights = opts.average_attn_weights ? mean_over_heads(r.weights) : r.weights;
+    if (!batched) weights = weights.squeeze(0);
+  }
+  return {out, weights};
+}
+
+AttentionResult MultiheadAttention::forward_packed(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                   const MhaForwardOptions& opts, const Tensor& attn_mask,
+                                                   const Tensor& kpm, int64_t N, int64_t L, int64_t S, bool batched) {
+  const int64_t E = opt_.embed_dim, H = opt_.num_heads, hd = E / H;
+  // Rows in memory order: (L, N, E) for batched sequence-first inputs, else (N, L, E).
+  const bool seq_first = batched && !opt_.batch_first;
+  const Tensor xq = query.contiguous(), xk = key.contiguous(), xv = value.contiguous();
+  const bool self_attn = same_dim_ && query.same_as(key) && query.same_as(value);
+  const int64_t rows_q = N * L, rows_k = N * S;
+  // q, k, v side by side in one (rows, 3E) buffer for self-attention, else three buffers.
+  Tensor qkv = Tensor::empty({self_attn ? rows_q * 3 * E : rows_q * E + 2 * rows_k * E}, DType::f32, kWhat);
+  float* qb = qkv.data();
+  float *kb = self_attn ? qb + E : qb + rows_q * E, *vb = self_attn ? qb + 2 * E : kb + rows_k * E;
+  const int64_t ldq = self_attn ? 3 * E : E, ldk = ldq;
+  project(Projection::query, qb, ldq, xq.data(), E, rows_q);
+  project(Projection::key, kb, ldk, self_attn ? xq.data() : xk.data(), opt_.kdim, rows_k);
+  project(Projection::value, vb, ldk, self_attn ? xq.data() : xv.data(), opt_.vdim, rows_k);
+
+  // Masks as one additive (L, S) matrix per batch item (or none), and the causal flag.
+  bool causal = false;
+  Tensor add = attn_mask;  // (L, S) or undefined
+  if (!attn_mask.defined() && opts.is_causal) {
+    if (opts.causal_align == CausalAlign::bottom_right || L == S) causal = true;
+    else add = causal_additive_mask(L, S, opts.causal_align);
+  }
+  Tensor per_item;  // (N, L, S): add + kpm[n]
+  if (kpm.defined() && add.defined()) {
+    per_item = attn::add(add.reshape({1, L, S}), kpm.reshape({N, 1, S})).contiguous();
+    check_finite_or_inf(per_item, "MultiheadAttention: attn_mask + key_padding_mask (+inf meets -inf)");
+  }
+  const Tensor add_c = add.defined() ? add.contiguous() : Tensor(), kpm_c = kpm.defined() ? kpm.contiguous() : Tensor();
+
+  float* dest = opts.sink ? opts.sink->destination(opts.layer, opts.kind, N, H, L, S) : nullptr;
+  Tensor weights4;  // (N, H, L, S): the weights, unless they live in the sink
+  if (!dest) {
+    weights4 = Tensor::empty({N, H, L, S}, DType::f32, kWhat);
+    dest = weights4.data();
+  }
+  Tensor heads = Tensor::empty({rows_q, E}, DType::f32, kWhat);  // attention output, heads side by side
+  const int64_t step_q = seq_first ? 1 : L, stride_q = seq_first ? N : 1;  // row of (n, l): n*step + l*stride
+  const int64_t step_k = seq_first ? 1 : S, stride_k = seq_first ? N : 1;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int64_t n = 0; n < N; ++n) {
+    const float* mask = nullptr;
+    int64_t mask_ld = 0;
+    if (per_item.defined()) mask = per_item.data() + n * L * S, mask_ld = S;
+    else if (add_c.defined()) mask = add_c.data(), mask_ld = S;
+    else if (kpm_c.defined()) mask = kpm_c.data() + n * S, mask_ld = 0;
+    using nn::functional::HeadRows;
+    nn::functional::attention_forward(heads.data() + n * step_q * E, stride_q * E, dest + n * H * L * S,
+                                      HeadRows{qb + n * step_q * ldq, stride_q * ldq, hd},
+                                      HeadRows{kb + n * step_k * ldk, stride_k * ldk, hd},
+                                      HeadRows{vb + n * step_k * ldk, stride_k * ldk, hd}, H, L, S, hd, scale, causal,
+                                      mask, mask_ld);
+  }
+  Shape out_shape = query.shape();
+  Tensor out = Tensor::empty(out_shape, DType::f32, kWhat);
+  out_proj.forward(out.data(), E, heads.data(), E, rows_q);
+  last_weights = weights4;
+  Tensor weights;
+  if (opts.need_weights) {
+    const Tensor w4 = weights4.defined() ? weights4 : Tensor::from_blob(dest, {N, H, L, S});
+    weights = opts.average_attn_weights ? mean_over_heads(w4) : w4;
     if (!batched) weights = weights.squeeze(0);
   }
   return {out, weights};

@@ -99,6 +99,9 @@ class MultiheadAttention : public Module {
   bool same_dim_;
   Rng init_rng_;  // declared before out_proj, which draws from it first
   Rng dropout_rng_;
+  AttentionResult forward_packed(const Tensor& query, const Tensor& key, const Tensor& value,
+                                 const MhaForwardOptions& opts, const Tensor& attn_mask, const Tensor& kpm, int64_t N,
+                                 int64_t L, int64_t S, bool batched);
   Tensor packed_[3];  // W_q^T, W_k^T, W_v^T in kernels::gemm_pack_b's layout, for project()
 
  public:
