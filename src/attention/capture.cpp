@@ -17,4 +17,14 @@ Tensor AttentionCapture::get(int64_t layer, AttentionKind kind) const {
   return it == maps_.end() ? Tensor() : it->second;
 }
 
+void AttentionCapture::set_head_mask(int64_t layer, AttentionKind kind, std::vector<uint8_t> off) {
+  if (off.empty()) off_.erase(Key{layer, kind});
+  else off_[Key{layer, kind}] = std::move(off);
+}
+
+const uint8_t* AttentionCapture::head_mask(int64_t layer, AttentionKind kind, int64_t heads) {
+  auto it = off_.find(Key{layer, kind});
+  return it == off_.end() || static_cast<int64_t>(it->second.size()) != heads ? nullptr : it->second.data();
+}
+
 }  // namespace attn

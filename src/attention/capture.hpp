@@ -10,11 +10,18 @@
 //   [N, heads, L, S] contiguous: item n, head h, query i, key j at ((n * heads + h) * L + i) * S + j,
 // where L is the number of queries of this call and S the number of keys (with a KV
 // cache, S counts the cached positions too). One call per (layer, kind) per forward.
+//
+// Head ablation: a sink may also switch heads off. head_mask(layer, kind, heads) returns
+// null or `heads` flags (nonzero = off); the model then zeroes those heads' outputs before
+// the output projection, as Hugging Face's head_mask = 0 does (the attention probabilities
+// multiplied by 0). Their weights are still computed and captured, so a page can show
+// what a switched-off head would have attended to.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "core/tensor.hpp"
 
@@ -29,6 +36,8 @@ class AttentionSink {
   // A [N, heads, L, S] float destination for (layer, kind), or nullptr to skip it.
   // Called outside the hot loops (once per attention), may throw.
   virtual float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) = 0;
+  // Heads of (layer, kind) to switch off (`heads` flags, nonzero = off), or null for none.
+  virtual const uint8_t* head_mask(int64_t /*layer*/, AttentionKind /*kind*/, int64_t /*heads*/) { return nullptr; }
 };
 
 // The usual sink: one [N, heads, L, S] tensor per (layer, kind), allocated on first use
@@ -42,9 +51,14 @@ class AttentionCapture : public AttentionSink {
   using Key = std::pair<int64_t, AttentionKind>;
   const std::map<Key, Tensor>& all() const { return maps_; }
   void clear() { maps_.clear(); }
+  // Switches heads of (layer, kind) off (flags nonzero = off; empty = none). A mask whose
+  // length is not the attention's head count is ignored by head_mask().
+  void set_head_mask(int64_t layer, AttentionKind kind, std::vector<uint8_t> off);
+  const uint8_t* head_mask(int64_t layer, AttentionKind kind, int64_t heads) override;
 
  private:
   std::map<Key, Tensor> maps_;
+  std::map<Key, std::vector<uint8_t>> off_;
 };
 
 }  // namespace attn

@@ -161,7 +161,9 @@ void EncoderClassifier::encode_arena(int64_t N, int64_t T, bool masked, Attentio
   const nn::KeyMask kpm{masked ? kpm_.data() : nullptr, P};
   for (int64_t l = 0; l < encoder.num_layers(); ++l) {
     float* att = sink ? sink->destination(l, AttentionKind::self, N, H, T, T) : nullptr;
-    encoder.layer(l).forward(x_.data(), N, T, kpm, att, s);
+    nn::LayerScratch sl = s;
+    sl.self_heads_off = sink ? sink->head_mask(l, AttentionKind::self, H) : nullptr;
+    encoder.layer(l).forward(x_.data(), N, T, kpm, att, sl);
   }
 }
 

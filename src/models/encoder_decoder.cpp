@@ -162,7 +162,9 @@ void EncoderDecoder::encode_arena(const int32_t* src, int64_t N, int64_t S, bool
   embed_rows(m, src, N, S, 0, src_embedding, src_position.get());
   for (int64_t l = 0; l < transformer.encoder.num_layers(); ++l) {
     float* att = sink ? sink->destination(l, AttentionKind::self, N, config.nhead, S, S) : nullptr;
-    transformer.encoder.layer(l).forward(m, N, S, {masked ? src_kpm_.data() : nullptr, config.max_len}, att, s);
+    nn::LayerScratch sl = s;
+    sl.self_heads_off = sink ? sink->head_mask(l, AttentionKind::self, config.nhead) : nullptr;
+    transformer.encoder.layer(l).forward(m, N, S, {masked ? src_kpm_.data() : nullptr, config.max_len}, att, sl);
   }
   transformer.encoder.norm->forward(m, m, N * S);
   project_memory(m, N, S, masked);
@@ -193,7 +195,12 @@ void EncoderDecoder::decode_arena(const int32_t* ids, int64_t T, int64_t pos, bo
     }
     const nn::KeyValues cache{self_k_.data() + l * layer_floats, self_v_.data() + l * layer_floats, P};
     const nn::KeyValues mem{mem_k_.data() + l * layer_floats, mem_v_.data() + l * layer_floats, P};
-    transformer.decoder.layer(l).forward(x, N, T, pos, cache, mem, S, tgt_mask, src_mask, self_att, cross_att, s);
+    nn::LayerScratch sl = s;
+    if (sink) {
+      sl.self_heads_off = sink->head_mask(Le + l, AttentionKind::self, H);
+      sl.cross_heads_off = sink->head_mask(Le + l, AttentionKind::cross, H);
+    }
+    transformer.decoder.layer(l).forward(x, N, T, pos, cache, mem, S, tgt_mask, src_mask, self_att, cross_att, sl);
   }
   transformer.decoder.norm->forward(x, x, N * T);
 }
@@ -249,7 +256,8 @@ int64_t EncoderDecoder::greedy_arena(int32_t* out, const int32_t* src, int64_t N
   int64_t made = 0;
   while (made < max_new) {
     const int64_t t = made;
-    decode_arena(step_ids_.data(), 1, t, false, nullptr, maps, max_new);  // x_ (N, D)
+    // The sink gives the head masks; the maps go to the staging (maps), which takes precedence.
+    decode_arena(step_ids_.data(), 1, t, false, sink, maps, max_new);  // x_ (N, D)
     bool all_done = true;
     for (int64_t n = 0; n < N; ++n) {
       int64_t next = eos;

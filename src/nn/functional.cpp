@@ -148,4 +148,10 @@ void attention_forward(float* out, int64_t ld_out, float* att, HeadRows q, HeadR
   }
 }
 
+void zero_heads(float* out, int64_t ld_out, int64_t T, int64_t NH, int64_t hs, const uint8_t* off) noexcept {
+  for (int64_t h = 0; h < NH; ++h)
+    if (off[h])
+      for (int64_t t = 0; t < T; ++t) std::fill(out + t * ld_out + h * hs, out + t * ld_out + (h + 1) * hs, 0.0f);
+}
+
 }  // namespace attn::nn::functional

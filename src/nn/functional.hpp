@@ -87,4 +87,8 @@ void attention_forward(float* out, int64_t ld_out, float* att, HeadRows q, HeadR
                        int64_t T, int64_t S, int64_t hs, float scale, bool causal, const float* add_mask = nullptr,
                        int64_t add_mask_ld = 0, const uint8_t* keep = nullptr, int64_t keep_ld = 0) noexcept;
 
+// Head ablation (attention/capture.hpp's head_mask): zeroes head h's columns
+// out[t, h * hs : (h + 1) * hs] of attention_forward's output for every h with off[h] != 0.
+void zero_heads(float* out, int64_t ld_out, int64_t T, int64_t NH, int64_t hs, const uint8_t* off) noexcept;
+
 }  // namespace attn::nn::functional

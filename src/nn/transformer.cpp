@@ -256,6 +256,7 @@ void TransformerEncoderLayer::forward(float* x, int64_t N, int64_t T, KeyMask kp
                                   {qkv + E, 3 * E, hs}, {qkv + 2 * E, 3 * E, hs}, H, T, T, hs, scale,
                                   /*causal=*/false, kpm.row(n));
   }
+  if (s.self_heads_off) functional::zero_heads(s.atty, E, rows, H, hs, s.self_heads_off);
   self_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
   residual_end(norm1, pre, x, s.proj, rows, E);
   feed_forward_rows(linear1, linear2, opt_.activation, block_input(norm2, pre, x, s.ln, rows), rows, s);
@@ -356,6 +357,7 @@ void TransformerDecoderLayer::forward(float* x, int64_t N, int64_t T, int64_t po
                                   {q + n * T * E, E, hs}, {cache.k + item, E, hs}, {cache.v + item, E, hs}, H, T,
                                   keys, hs, scale, /*causal=*/true, tgt_kpm.row(n));
   }
+  if (s.self_heads_off) functional::zero_heads(s.atty, E, rows, H, hs, s.self_heads_off);
   self_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
   residual_end(norm1, pre, x, s.proj, rows, E);
 
@@ -368,6 +370,7 @@ void TransformerDecoderLayer::forward(float* x, int64_t N, int64_t T, int64_t po
                                   {q + n * T * E, E, hs}, {mem.k + item, E, hs}, {mem.v + item, E, hs}, H, T, S, hs,
                                   scale, /*causal=*/false, mem_kpm.row(n));
   }
+  if (s.cross_heads_off) functional::zero_heads(s.atty, E, rows, H, hs, s.cross_heads_off);
   multihead_attn.out_proj.forward(s.proj, E, s.atty, E, rows);
   residual_end(norm2, pre, x, s.proj, rows, E);
 

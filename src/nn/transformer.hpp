@@ -111,6 +111,10 @@ struct LayerScratch {
   float* ln;    // (rows, E): a block's normalised input; norm_first only (may be null otherwise)
   float* ff;    // (rows, F)
   float* att;   // (H, T, S): the attention weights of one item when no capture destination is given
+  // Head ablation (attention/capture.hpp): null, or H flags per attention, nonzero = that
+  // head's output is zeroed before out_proj (its weights are still computed).
+  const uint8_t* self_heads_off = nullptr;
+  const uint8_t* cross_heads_off = nullptr;
 };
 
 // A (N, S) key padding mask in torch's convention (bool true = padding; float added) as additive
