@@ -201,6 +201,8 @@ const float* Gpt::forward(const int32_t* ids, int64_t T, int64_t pos, AttentionS
     F::kv_cache_write(vc, P, qkv + 2 * C, 3 * C, NH, T, pos, hs);
     F::attention_forward(atty, C, att, {qkv, 3 * C, hs}, {kc, hs, P * hs}, {vc, hs, P * hs}, NH, T, S, hs, scale,
                          /*causal=*/true);
+    if (const uint8_t* off = sink ? sink->head_mask(l, AttentionKind::self, NH) : nullptr)
+      F::zero_heads(atty, C, T, NH, hs, off);
     b.attn.c_proj.forward(proj, C, atty, C, T);
     F::residual_forward(x, x, proj, T * C);
 

@@ -11,6 +11,7 @@
 #include "attention/capture.hpp"
 #include "models/encoder_classifier.hpp"
 #include "models/encoder_decoder.hpp"
+#include "models/gpt.hpp"
 #include "testing.hpp"
 
 namespace attn::testing {
@@ -122,6 +123,35 @@ TEST(HeadAblation, EncoderDecoderSelfAndCrossHeadsOff) {
   const int64_t nb = surgery.greedy_decode(b.data(), src.data(), 1, S, 0, 11, 8);
   ASSERT_EQ(na, nb);
   for (int64_t i = 0; i < na; ++i) EXPECT_EQ(a[i], b[i]) << "step " << i;
+}
+
+TEST(HeadAblation, GptHeadOffEqualsZeroedCProjColumnsAlsoInKvCacheDecoding) {
+  GptConfig cfg;
+  cfg.vocab_size = 17;
+  cfg.n_positions = 12;
+  cfg.n_embd = 16;
+  cfg.n_layer = 2;
+  cfg.n_head = 4;
+  Gpt ablated(cfg, 7), surgery(cfg, 7);
+  const int64_t hs = cfg.n_embd / cfg.n_head, V = cfg.vocab_size;
+  zero_head_columns(surgery, "h.0.attn.c_proj.weight", 1, hs);
+  zero_head_columns(surgery, "h.1.attn.c_proj.weight", 3, hs);
+  AttentionCapture off;
+  off.set_head_mask(0, AttentionKind::self, {0, 1, 0, 0});
+  off.set_head_mask(1, AttentionKind::self, {0, 0, 0, 1});
+  const std::vector<int32_t> ids{3, 1, 4, 1, 5, 9, 2};
+  const int64_t T = static_cast<int64_t>(ids.size());
+  // Prefill of 5 tokens, then two decoding steps over the KV cache.
+  const float* a = ablated.forward(ids.data(), 5, 0, &off);
+  std::vector<float> got(a, a + 5 * V);
+  for (int64_t t = 5; t < T; ++t) {
+    a = ablated.forward(ids.data() + t, 1, t, &off);
+    got.insert(got.end(), a, a + V);
+  }
+  const float* w = surgery.forward(ids.data(), T, 0);
+  const double err = max_diff(got.data(), w, T * V);
+  std::printf("  gpt prefill + decode with heads off vs zeroed c_proj columns: max |diff| %.2e\n", err);
+  EXPECT_LE(err, 1e-5);
 }
 
 }  // namespace
