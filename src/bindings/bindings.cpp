@@ -464,7 +464,45 @@ void add_maps(ModelOutput& out, const AttentionCapture& capture, const char* kin
 
 struct ModelJs {
   io::LoadedModel m;
+  // Model.ablateHeads: per (layer, kind), one flag per head (nonzero = switched off).
+  std::map<AttentionCapture::Key, std::vector<uint8_t>> heads_off;
 };
+
+// A forward's sink: keeps the maps when capturing, and switches off the heads the model's
+// ablateHeads named (attention/capture.hpp). get() is null when there is nothing to do, so
+// plain forwards keep their no-sink path.
+class ForwardSink : public AttentionSink {
+ public:
+  ForwardSink(const ModelJs& m, bool capture) : m_(m), capture_(capture) {}
+  float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) override {
+    return capture_ ? maps.destination(layer, kind, N, heads, L, S) : nullptr;
+  }
+  const uint8_t* head_mask(int64_t layer, AttentionKind kind, int64_t heads) override {
+    const auto it = m_.heads_off.find({layer, kind});
+    return it == m_.heads_off.end() || static_cast<int64_t>(it->second.size()) != heads ? nullptr : it->second.data();
+  }
+  AttentionSink* get() { return capture_ || !m_.heads_off.empty() ? this : nullptr; }
+  AttentionCapture maps;
+
+ private:
+  const ModelJs& m_;
+  bool capture_;
+};
+// flags: one per head of (layer, kind), nonzero = off; empty clears that attention's entry.
+void model_ablate_heads(ModelJs& m, double layer, int kind, const IdBuffer& flags) {
+  guarded("Model.ablateHeads", [&] {
+    const AttentionCapture::Key key{int_arg(layer, "Model.ablateHeads", "layer"), kind == 1 ? AttentionKind::cross : AttentionKind::self};
+    if (flags.ids.empty()) {
+      m.heads_off.erase(key);
+      return 0;
+    }
+    std::vector<uint8_t> off(flags.ids.size());
+    for (size_t i = 0; i < off.size(); ++i) off[i] = flags.ids[i] != 0;
+    m.heads_off[key] = std::move(off);
+    return 0;
+  });
+}
+void model_clear_ablation(ModelJs& m) { m.heads_off.clear(); }
 ModelJs* load_model_js(const ByteBuffer& config, const ByteBuffer& weights, const FileSet& files) {
   return guarded("loadModel", [&] {
     return new ModelJs{io::load_model(as_string(config), weights.bytes.data(), weights.bytes.size(), files.files)};
@@ -514,11 +552,11 @@ Tensor ids_tensor(const IdBuffer& ids) {
 ModelOutput* se_cnn_forward(ModelJs& m, const Tensor& x, bool capture) {
   const char* what = "ImageClassifier.forward";
   return guarded(what, [&] {
-    AttentionCapture sink;
+    ForwardSink sink(m, capture);
     auto* out = new ModelOutput;
     try {
-      out->logits = model_as<SECNN>(m, what).forward(x, capture ? &sink : nullptr);
-      add_maps(*out, sink, "channel", [](const Shape& s) { return Shape{s[0], s[3]}; });
+      out->logits = model_as<SECNN>(m, what).forward(x, sink.get());
+      add_maps(*out, sink.maps, "channel", [](const Shape& s) { return Shape{s[0], s[3]}; });
     } catch (...) {
       delete out;
       throw;
@@ -536,12 +574,12 @@ Shape one_sequence(const ModelJs& m, const Shape& s) {
 ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer& types, bool capture) {
   const char* what = "TextClassifier.forward";
   return guarded(what, [&] {
-    AttentionCapture sink;
+    ForwardSink sink(m, capture);
     auto* out = new ModelOutput;
     try {
       const Tensor tt = types.ids.empty() ? Tensor() : ids_tensor(types);
-      out->logits = model_as<EncoderClassifier>(m, what).forward(ids_tensor(ids), {}, tt, capture ? &sink : nullptr).squeeze(0);
-      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+      out->logits = model_as<EncoderClassifier>(m, what).forward(ids_tensor(ids), {}, tt, sink.get()).squeeze(0);
+      add_maps(*out, sink.maps, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
     } catch (...) {
       delete out;
       throw;
@@ -553,15 +591,15 @@ ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer&
 ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tgt, bool capture) {
   const char* what = "Seq2SeqModel.forward";
   return guarded(what, [&] {
-    AttentionCapture sink;
+    ForwardSink sink(m, capture);
     auto* out = new ModelOutput;
     try {
-      AttentionSink* s = capture ? &sink : nullptr;
+      AttentionSink* s = sink.get();
       Tensor logits = dynamic_cast<EncoderDecoder*>(m.m.model.get())
                           ? model_as<EncoderDecoder>(m, what).forward(ids_tensor(src), ids_tensor(tgt), {}, {}, s)
                           : model_as<Seq2SeqRNN>(m, what).forward(ids_tensor(src), ids_tensor(tgt), s);
       out->logits = logits.squeeze(0);
-      add_maps(*out, sink, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
+      add_maps(*out, sink.maps, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
     } catch (...) {
       delete out;
       throw;
@@ -573,17 +611,17 @@ ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tg
 ModelOutput* seq2seq_translate(ModelJs& m, const IdBuffer& src, double bos, double eos, double max_len, bool capture) {
   const char* what = "Seq2SeqModel.translate";
   return guarded(what, [&] {
-    AttentionCapture sink;
+    ForwardSink sink(m, capture);
     auto* out = new ModelOutput;
     try {
-      AttentionSink* s = capture ? &sink : nullptr;
+      AttentionSink* s = sink.get();
       const int64_t b = int_arg(bos, what, "bos"), e = int_arg(eos, what, "eos");
       const int64_t n = int_arg(max_len, what, "maxLength", 1, 65536.0);
       Tensor ids = dynamic_cast<EncoderDecoder*>(m.m.model.get())
                        ? model_as<EncoderDecoder>(m, what).greedy_decode(ids_tensor(src), b, e, n, {}, s)
                        : model_as<Seq2SeqRNN>(m, what).greedy_decode(ids_tensor(src), b, e, n, s);
       out->logits = ids.squeeze(0);
-      add_maps(*out, sink, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
+      add_maps(*out, sink.maps, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
     } catch (...) {
       delete out;
       throw;
@@ -599,13 +637,13 @@ ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool captu
   return guarded(what, [&] {
     Gpt& g = model_as<Gpt>(m, what);
     const int64_t T = static_cast<int64_t>(ids.ids.size()), V = g.config().vocab_size;
-    AttentionCapture sink;
+    ForwardSink sink(m, capture);
     auto* out = new ModelOutput;
     try {
-      const float* logits = g.forward(ids.ids.data(), T, int_arg(pos, what, "position"), capture ? &sink : nullptr);
+      const float* logits = g.forward(ids.ids.data(), T, int_arg(pos, what, "position"), sink.get());
       out->logits = Tensor::empty({T, V}, DType::f32, what);
       std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
-      add_maps(*out, sink, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+      add_maps(*out, sink.maps, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
     } catch (...) {
       delete out;
       throw;
@@ -636,7 +674,8 @@ IdBuffer* gpt_generate(ModelJs& m, const IdBuffer& prompt, double max_new, const
     }
     std::function<bool(int32_t)> cb;
     if (on_token.typeOf().as<std::string>() == "function") cb = [&](int32_t id) { return on_token(id).as<bool>(); };
-    return new IdBuffer{generate(g, prompt.ids, int_arg(max_new, what, "maxNewTokens", 0, 2147483647.0), o, cb)};
+    ForwardSink sink(m, false);  // ablated heads stay off while generating
+    return new IdBuffer{generate(g, prompt.ids, int_arg(max_new, what, "maxNewTokens", 0, 2147483647.0), o, cb, sink.get())};
   });
 }
 
@@ -736,7 +775,9 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("seq2seqForward", &seq2seq_forward, allow_raw_pointers())
       .function("seq2seqTranslate", &seq2seq_translate, allow_raw_pointers())
       .function("gptForward", &gpt_forward, allow_raw_pointers())
-      .function("gptGenerate", &gpt_generate, allow_raw_pointers());
+      .function("gptGenerate", &gpt_generate, allow_raw_pointers())
+      .function("ablateHeads", &model_ablate_heads)
+      .function("clearAblation", &model_clear_ablation);
   value_object<SamplingArgs>("SamplingArgs")
       .field("temperature", &SamplingArgs::temperature)
       .field("topK", &SamplingArgs::top_k)

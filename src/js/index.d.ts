@@ -197,6 +197,13 @@ declare abstract class Model implements Disposable {
   readonly numParameters: number;
   /** The files loadModel takes: the config and the weights (safetensors; GPT-2 in Hugging Face's layout). */
   save(): { config: Record<string, any>; weights: Uint8Array };
+  /**
+   * Switches attention heads off for every later forward, translate and generate, until the next call
+   * (Hugging Face's head_mask = 0: the head's output is zeroed before the output projection; its weights
+   * are still computed and captured). [] switches every head back on. Transformers only (GPT, encoder
+   * classifier, encoder-decoder); layers numbered as the attention maps are.
+   */
+  ablateHeads(heads: Array<{ layer: number; head: number; kind?: 'self' | 'cross' }>): void;
   /** With the config's tokenizer ('target': a seq2seq model's target side). */
   encode(text: string, which?: 'source' | 'target'): Int32Array;
   decode(ids: Int32Array | ArrayLike<number>, which?: 'source' | 'target'): string;

@@ -739,6 +739,22 @@ function readModelOutput(engine, out, fn) {
   }
 }
 
+// The multi-head attentions of a model config, as its maps number them: [{ layer, kind, heads }];
+// null for models without heads to switch off.
+function attentionLayout(c) {
+  const range = (n, f) => Array.from({ length: n }, (_, i) => f(i));
+  switch (c.model_type) {
+    case 'gpt2': case 'gpt': return range(c.n_layer, (l) => ({ layer: l, kind: 'self', heads: c.n_head }));
+    case 'encoder-classifier': return range(c.num_layers, (l) => ({ layer: l, kind: 'self', heads: c.nhead }));
+    case 'encoder-decoder': {
+      const E = c.num_encoder_layers, D = c.num_decoder_layers, H = c.nhead;
+      return [...range(E, (l) => ({ layer: l, kind: 'self', heads: H })),
+        ...range(D, (l) => [{ layer: E + l, kind: 'self', heads: H }, { layer: E + l, kind: 'cross', heads: H }]).flat()];
+    }
+    default: return null;
+  }
+}
+
 /** Base of the models ap.loadModel returns. */
 class Model extends Owned {
   #config;
@@ -786,6 +802,38 @@ class Model extends Owned {
       return { config: structuredClone(Model._configOf(this)), weights: buf.view().slice() };
     } finally {
       buf.delete();
+    }
+  }
+  /**
+   * Switches attention heads off for every later forward, translate and generate, until the next
+   * call (Hugging Face's head_mask = 0: the head's output is zeroed before the output projection;
+   * its weights are still computed and captured). `[]` switches every head back on.
+   * heads: [{ layer, head, kind: 'self' (default) | 'cross' }], layers numbered as the maps are.
+   */
+  ablateHeads(heads) {
+    const fn = methodName(this, 'ablateHeads');
+    const [e, self] = this._enter(fn);
+    const layout = attentionLayout(Model._configOf(this));
+    if (!layout) throw new Error(`${fn}: not available for a ${Model._configOf(this).model_type} model (no multi-head attention)`);
+    if (!readingUser(fn, 'heads', () => Array.isArray(heads))) throw new TypeError(`${fn}: heads must be an array of { layer, head, kind }, got ${describe(heads)}`);
+    const n = lengthOf(heads, fn, 'heads', 4096);
+    const flags = new Map();
+    for (let i = 0; i < n; ++i) {
+      const o = checkOptions(readingUser(fn, `heads[${i}]`, () => heads[i]), fn, ['layer', 'head', 'kind']);
+      const kind = o.kind === undefined ? 'self' : o.kind;
+      if (kind !== 'self' && kind !== 'cross') throw new TypeError(`${fn}: heads[${i}].kind must be 'self' or 'cross', got ${describe(kind)}`);
+      const layer = checkInt(o.layer, fn, `heads[${i}].layer`);
+      const at = layout.find((a) => a.layer === layer && a.kind === kind);
+      if (!at) throw new RangeError(`${fn}: heads[${i}]: this model has no ${kind}-attention in layer ${layer}`);
+      const head = checkInt(o.head, fn, `heads[${i}].head`, 0, at.heads - 1);
+      const key = `${layer}:${kind}`;
+      if (!flags.has(key)) flags.set(key, { layer, kind, off: new Int32Array(at.heads) });
+      flags.get(key).off[head] = 1;
+    }
+    e._call(fn, () => self.clearAblation());
+    for (const { layer, kind, off } of flags.values()) {
+      const buf = e._idsIn(off, fn);
+      try { e._call(fn, () => self.ablateHeads(layer, kind === 'cross' ? 1 : 0, buf)); } finally { buf.delete(); }
     }
   }
   /** Token ids of `text` with the model's tokenizer (which: 'source' (default) or 'target' for seq2seq models). */

@@ -72,7 +72,8 @@ int32_t Sampler::sample(const float* logits, int64_t V) {
 }
 
 std::vector<int32_t> generate(Gpt& model, const std::vector<int32_t>& prompt, int64_t max_new_tokens,
-                              const SamplingOptions& options, const std::function<bool(int32_t)>& on_token) {
+                              const SamplingOptions& options, const std::function<bool(int32_t)>& on_token,
+                              AttentionSink* sink) {
   Sampler sampler(options);
   ATTN_CHECK(max_new_tokens >= 0, "generate: max_new_tokens must be >= 0, got ", max_new_tokens);
   ATTN_CHECK(!prompt.empty(), "generate: the prompt is empty (GPT-2 needs at least one token, e.g. <|endoftext|>)");
@@ -82,14 +83,14 @@ std::vector<int32_t> generate(Gpt& model, const std::vector<int32_t>& prompt, in
   if (max_new_tokens == 0) return out;
   out.reserve(static_cast<size_t>(std::min(max_new_tokens, P)));
   // Prefill: the whole prompt in one forward; the last row predicts the next token.
-  const float* logits = model.forward(prompt.data(), T, 0, nullptr) + (T - 1) * V;
+  const float* logits = model.forward(prompt.data(), T, 0, sink) + (T - 1) * V;
   int64_t pos = T;
   for (;;) {
     const int32_t token = sampler.sample(logits, V);
     out.push_back(token);
     if (on_token && !on_token(token)) break;
     if (static_cast<int64_t>(out.size()) == max_new_tokens || pos == P) break;
-    logits = model.forward(&token, 1, pos, nullptr);
+    logits = model.forward(&token, 1, pos, sink);
     ++pos;
   }
   return out;

@@ -46,9 +46,10 @@ class Sampler {
 // time through the KV cache, calling on_token(id) after each; on_token returning false
 // stops. Stops early, without error, when the sequence reaches n_positions. Returns the
 // new tokens. Throws (before running the model) for an empty prompt, a prompt longer than
-// n_positions, out-of-range ids, max_new_tokens < 0 or bad options.
+// n_positions, out-of-range ids, max_new_tokens < 0 or bad options. Every forward gets
+// `sink` (its head masks switch heads off; a capturing sink keeps the last step's maps).
 std::vector<int32_t> generate(Gpt& model, const std::vector<int32_t>& prompt, int64_t max_new_tokens,
                               const SamplingOptions& options,
-                              const std::function<bool(int32_t)>& on_token = nullptr);
+                              const std::function<bool(int32_t)>& on_token = nullptr, AttentionSink* sink = nullptr);
 
 }  // namespace attn
