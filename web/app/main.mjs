@@ -2,7 +2,7 @@
 // mirrored in the URL), asks the engine's worker (client.mjs -> worker.mjs) for loads and
 // forward passes, and hands the numbers to the view modules (views/*.mjs), which only draw.
 import { EngineClient } from './client.mjs';
-import { DEFAULTS, formatState, parseState } from './state.mjs';
+import { DEFAULTS, formatHeads, formatState, parseHeads, parseState } from './state.mjs';
 import { renderMarkdown } from './markdown.mjs';
 import { headAverage, rollout } from './attention_math.mjs';
 import { createHeatmap } from './views/heatmap.mjs';
@@ -28,6 +28,8 @@ const VIEW_INFO = {
     explain: 'The decoder\'s attention to the source while it writes the output: each row is an output step (the token it has just read), each column a source character. A sharp diagonal band is an alignment: the model reads the part of the source it is about to write (the year while writing the year).' },
   generate: { label: 'Generate', kinds: ['lm'],
     explain: 'Generation one token at a time: the model\'s probabilities for the next token (right), then a draw from them with the temperature, top-k and top-p you set (seeded, so a link reproduces it). The heatmap\'s last row is what the newest token attended to.' },
+  ablation: { label: 'Head ablation', kinds: ['lm', 'classifier', 'seq2seq'],
+    explain: 'Switch heads off and see what they were doing: a switched-off head\'s output is replaced by zeros before the layer mixes the heads (its weights are still computed, and shown in the other views). The bars compare the model with those heads off against the intact model on the same input. Removing one induction head, for instance, can make the induction model lose the repeat.' },
   channels: { label: 'Channel attention', kinds: ['image'],
     explain: 'Squeeze-and-Excitation (seed 002): after each block the network summarises every channel by its average, and a small two-layer network turns those summaries into one weight in (0, 1) per channel that rescales it. Bright cells are channels this image turned up, dark ones channels it turned down.' },
 };
@@ -94,6 +96,7 @@ function renderGallery() {
       app.state.layer = 0;
       app.state.head = 0;
       app.state.kind = 'self';
+      app.state.off = '';
       openBundled(e, { input: '' });
     });
     cards.append(b);
@@ -158,8 +161,9 @@ async function openFiles(fileList) {
 
 // ---------------------------------------------------------------------------
 // A loaded model: its inputs, examples and views.
-function viewsFor(kind) {
-  return Object.keys(VIEW_INFO).filter((v) => VIEW_INFO[v].kinds.includes(kind));
+function viewsFor(info) {
+  return Object.keys(VIEW_INFO).filter((v) => VIEW_INFO[v].kinds.includes(info.kind)
+    && !(v === 'ablation' && info.type === 'seq2seq-rnn'));  // one attention, no heads to switch off
 }
 
 async function modelLoaded(info, { title } = {}) {
@@ -187,7 +191,17 @@ async function modelLoaded(info, { title } = {}) {
     b.addEventListener('click', () => { $('input').value = x; app.state.input = x; analyze(); });
     examples.append(b);
   }
-  const views = viewsFor(info.kind);
+  const views = viewsFor(info);
+  if (app.state.off && views.includes('ablation')) {
+    try {
+      await app.client.request('ablate', { key: 'main', heads: parseHeads(app.state.off) });
+    } catch (e) {
+      app.state.off = '';
+      $('run-message').textContent = `The link's switched-off heads do not fit this model: ${e.message}`;
+    }
+  } else {
+    app.state.off = '';
+  }
   if (!views.includes(app.state.view)) app.state.view = views[0];
   const tabs = $('tabs');
   tabs.replaceChildren();
@@ -370,6 +384,11 @@ function render() {
     return;
   }
   if (!sel.map) return;
+  if (s.view === 'ablation') {
+    renderAblation(view);
+    renderTableOf(null);
+    return;
+  }
   if (s.view === 'model') {
     const v = app.views.model = createModelView(view, { onSelect: (layer, head) => { s.layer = layer; s.head = head; s.view = 'heatmap'; render(); } });
     const layers = sel.maps.map((m) => ({ ...m, label: layerName(m) }));
@@ -417,6 +436,60 @@ function mapJson(m) {
   return { layer: m.layer, kind: m.kind, queries: rows, keys: cols, weights: heads };
 }
 
+// The head switches: one row per attention (layer, kind), one toggle per head.
+function renderAblation(view) {
+  const r = app.result, off = parseHeads(app.state.off);
+  const isOff = (m, h) => off.some((o) => o.layer === m.layer && o.kind === m.kind && o.head === h);
+  const grid = document.createElement('div');
+  grid.className = 'ablation-grid';
+  grid.setAttribute('role', 'group');
+  grid.setAttribute('aria-label', 'Attention heads: press to switch off or on');
+  for (const m of r.maps.filter((x) => x.kind !== 'channel').sort((a, b) => a.layer - b.layer || a.kind.localeCompare(b.kind))) {
+    const row = document.createElement('div');
+    row.className = 'ablation-row';
+    const label = document.createElement('span');
+    label.textContent = `${layerName(m)}${m.kind === 'cross' ? ' (cross)' : ''}`;
+    row.append(label);
+    for (let h = 0; h < m.heads; ++h) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'head-toggle';
+      b.dataset.layer = m.layer;
+      b.dataset.head = h;
+      b.dataset.kind = m.kind;
+      b.textContent = `head ${h + 1}`;
+      b.setAttribute('aria-pressed', String(isOff(m, h)));
+      b.title = isOff(m, h) ? 'switched off: press to switch on' : 'on: press to switch off';
+      b.addEventListener('click', () => toggleHead(m.layer, h, m.kind));
+      row.append(b);
+    }
+    grid.append(row);
+  }
+  view.append(grid);
+  const note = document.createElement('p');
+  note.className = 'ablation-note';
+  note.textContent = off.length ? `${off.length} head${off.length === 1 ? '' : 's'} switched off.` : 'All heads on: press a head to switch it off.';
+  view.append(note);
+  currentExport = { name: `${app.entry?.name ?? 'model'}-ablation`, png: null,
+    svg: () => app.views.bars?.toSvg() ?? '<svg xmlns="http://www.w3.org/2000/svg"/>',
+    json: () => ({ off, ablated: r.next ?? r.probs ?? r.output, intact: r.intact ?? null }) };
+}
+
+async function toggleHead(layer, head, kind) {
+  const off = parseHeads(app.state.off);
+  const i = off.findIndex((o) => o.layer === layer && o.head === head && o.kind === kind);
+  if (i >= 0) off.splice(i, 1);
+  else off.push({ layer, head, kind });
+  try {
+    await app.client.request('ablate', { key: 'main', heads: off });
+    app.state.off = formatHeads(off);
+  } catch (e) {
+    $('run-message').textContent = e.message;
+    return;
+  }
+  await (app.info.kind === 'image' ? null : analyze());
+}
+
 function renderTableOf(matrix) {
   const box = $('table');
   box.replaceChildren();
@@ -435,6 +508,7 @@ function renderOutput() {
     o.id = 'prediction';
     o.textContent = r.output;
     p.append(o);
+    if (r.intact) p.append(document.createTextNode(`  (all heads on: ${r.intact.output})`));
   } else if (r.kind === 'classifier' || r.kind === 'image') {
     const best = r.probs.reduce((a, b) => (b.p > a.p ? b : a));
     p.innerHTML = '<span class="label">Prediction</span> ';
@@ -451,10 +525,18 @@ function renderOutput() {
   }
   out.append(p);
   queueMicrotask(() => {
+    if (r.kind === 'seq2seq') return;
+    const off = r.ablated?.length ? ' with the switched-off heads' : '';
     const bars = app.views.bars = createBars(side);
-    if (r.kind === 'lm') bars.update({ title: 'Next-token probabilities (top 10)', items: r.next.map((n) => ({ label: n.label, value: n.p })) });
-    else if (r.kind === 'seq2seq') bars.update({ title: 'Output tokens', items: [] });
-    else bars.update({ title: 'Class probabilities', items: r.probs.map((c) => ({ label: c.label, value: c.p, highlight: c.p === Math.max(...r.probs.map((q) => q.p)) })) });
+    if (r.kind === 'lm') bars.update({ title: `Next-token probabilities (top 10)${off}`, items: r.next.map((n) => ({ label: n.label, value: n.p })) });
+    else bars.update({ title: `Class probabilities${off}`, items: r.probs.map((c) => ({ label: c.label, value: c.p, highlight: c.p === Math.max(...r.probs.map((q) => q.p)) })) });
+    if (r.intact) {
+      const box = document.createElement('div');
+      side.append(box);
+      const intact = app.views.intact = createBars(box);
+      const items = r.kind === 'lm' ? r.intact.next.map((n) => ({ label: n.label, value: n.p })) : r.intact.probs.map((c) => ({ label: c.label, value: c.p }));
+      intact.update({ title: r.kind === 'lm' ? 'Next-token probabilities, all heads on' : 'Class probabilities, all heads on', items });
+    }
   });
 }
 

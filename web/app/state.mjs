@@ -3,11 +3,11 @@
 // a link is untrusted input too.
 export const DEFAULTS = Object.freeze({
   model: '', input: '', view: 'heatmap', kind: 'self', layer: 0, head: 0,
-  temperature: 0.8, topK: 0, topP: 1, seed: 1, sample: -1,
+  temperature: 0.8, topK: 0, topP: 1, seed: 1, sample: -1, off: '',
 });
-export const VIEWS = ['heatmap', 'heads', 'model', 'rollout', 'cross', 'generate', 'channels'];
+export const VIEWS = ['heatmap', 'heads', 'model', 'rollout', 'cross', 'generate', 'ablation', 'channels'];
 const KINDS = ['self', 'cross', 'channel'];
-const KEYS = { model: 'm', input: 'in', view: 'v', kind: 'k', layer: 'l', head: 'h', temperature: 't', topK: 'tk', topP: 'tp', seed: 's', sample: 'img' };
+const KEYS = { model: 'm', input: 'in', view: 'v', kind: 'k', layer: 'l', head: 'h', temperature: 't', topK: 'tk', topP: 'tp', seed: 's', sample: 'img', off: 'off' };
 
 function num(v, d, { min = -Infinity, max = Infinity, int = false } = {}) {
   const x = Number(v);
@@ -33,6 +33,8 @@ export function parseState(hash) {
   s.topP = num(p.get(KEYS.topP), 1, { min: 0.01, max: 1 });
   s.seed = num(p.get(KEYS.seed), 1, { min: 0, max: 2 ** 32 - 1, int: true });
   s.sample = num(p.get(KEYS.sample), -1, { min: -1, max: 100000, int: true });
+  const off = p.get(KEYS.off);
+  if (off !== null) s.off = formatHeads(parseHeads(off));
   return s;
 }
 
@@ -45,4 +47,21 @@ export function formatState(s) {
     p.set(key, String(v));
   }
   return `#${p.toString()}`;
+}
+
+/**
+ * Switched-off heads as a URL value: "layer.head" for self-attention, "layer.headc" for
+ * cross-attention, comma-separated ("0.1,2.0c"); malformed entries are dropped.
+ */
+export function parseHeads(text) {
+  const out = [];
+  for (const part of String(text).split(',').slice(0, 4096)) {
+    const m = /^(\d{1,4})\.(\d{1,4})(c?)$/.exec(part.trim());
+    if (m) out.push({ layer: Number(m[1]), head: Number(m[2]), kind: m[3] ? 'cross' : 'self' });
+  }
+  return out;
+}
+
+export function formatHeads(heads) {
+  return heads.map((h) => `${h.layer}.${h.head}${h.kind === 'cross' ? 'c' : ''}`).join(',');
 }

@@ -13,6 +13,7 @@ import { init } from '../engine/index.mjs';
 
 let ap = null;
 const models = new Map();  // key -> LanguageModel | TextClassifier | Seq2SeqModel | ImageClassifier
+const ablated = new Map(); // key -> the heads switched off: [{ layer, head, kind }]
 
 /** What people read for a token: spaces and control characters made visible. */
 export function tokenLabel(text) {
@@ -163,16 +164,37 @@ const ops = {
     const m = ap.loadModel({ config, weights, tokenizer });
     models.get(key)?.dispose();
     models.set(key, m);
+    ablated.delete(key);
     return describeModel(key, m);
   },
   analyze(args, _progress, transfer) {
     const m = model(args.key);
-    switch (describeModel(args.key, m).kind) {
-      case 'lm': return analyzeLm(m, args, transfer);
-      case 'classifier': return analyzeClassifier(m, args, transfer);
-      case 'seq2seq': return analyzeSeq2seq(m, args, transfer);
-      default: return analyzeImage(m, args, transfer);
+    const run = (t) => {
+      switch (describeModel(args.key, m).kind) {
+        case 'lm': return analyzeLm(m, args, t);
+        case 'classifier': return analyzeClassifier(m, args, t);
+        case 'seq2seq': return analyzeSeq2seq(m, args, t);
+        default: return analyzeImage(m, args, t);
+      }
+    };
+    const result = run(transfer);
+    const off = ablated.get(args.key) ?? [];
+    result.ablated = off;
+    if (off.length) {  // the same input with every head on, for comparison
+      m.ablateHeads([]);
+      try {
+        const intact = run([]);
+        result.intact = { next: intact.next, probs: intact.probs, output: intact.output };
+      } finally { m.ablateHeads(off); }
     }
+    return result;
+  },
+  // Switches heads off ([{ layer, head, kind }]; [] = all on) for later requests.
+  ablate({ key, heads }) {
+    const m = model(key);
+    m.ablateHeads(heads);
+    ablated.set(key, heads);
+    return { heads };
   },
   // One generation step: the next token drawn with the engine's sampler (seeded per step),
   // then the analysis of the longer sequence.
