@@ -635,6 +635,7 @@ async function restore(state) {
   const sameModel = state.model && state.model === app.entry?.name;
   app.state = state;
   if (sameModel) {
+    if (!state.input) state.input = app.entry.examples[0] ?? '';
     $('input').value = state.input;
     if (app.info.kind === 'image') await loadSamples();
     else await analyze();
@@ -665,5 +666,15 @@ async function main() {
     setStatus(`Could not start: ${e.message}`, true);
   }
 }
+
+// For tests and scripts: the colour the heatmap drew at cell (q, k), read from its canvas.
+window.__playground = {
+  heatmapPixel(q, k) {
+    const v = app.views.heatmap;
+    if (!v) return null;
+    const [x, y] = v.cellCentre(q, k);
+    return Array.from(v.canvas.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+  },
+};
 
 main();
