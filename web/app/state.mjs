@@ -20,7 +20,7 @@ export function parseState(hash) {
   const p = new URLSearchParams(String(hash ?? '').replace(/^#/, ''));
   const s = { ...DEFAULTS };
   const str = (k, max) => { const v = p.get(k); return v === null ? null : v.slice(0, max); };
-  s.model = (str(KEYS.model, 200) ?? '').replace(/[^\w.-]/g, '');
+  s.model = (str(KEYS.model, 200) ?? '').replace(/[^\w-]/g, '');
   s.input = str(KEYS.input, 20000) ?? '';
   const view = p.get(KEYS.view);
   if (VIEWS.includes(view)) s.view = view;
