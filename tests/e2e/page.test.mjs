@@ -216,6 +216,33 @@ test('the generation stepper adds the engine\'s seeded token', async () => {
   await page.close();
 });
 
+test('with a head switched off the page shows the probabilities the package\'s ablateHeads gives', async () => {
+  const entry = catalogue.find((e) => e.name === 'induction-2l') ?? catalogue.find((e) => e.type === 'gpt2' || e.type === 'gpt');
+  const page = await openPage(`#m=${entry.name}&v=ablation`);
+  await page.waitForSelector('.head-toggle');
+  await rendered(page, () => page.click('.head-toggle[data-layer="1"][data-head="0"]'));
+  assert.equal(await page.$eval('.head-toggle[data-layer="1"][data-head="0"]', (b) => b.getAttribute('aria-pressed')), 'true');
+  assert.match(await page.evaluate(() => location.hash), /off=1\.0/);
+  const json = await exportJson(page);
+  const m = ap.loadModel(modelFiles(entry));
+  const probs = (out) => {
+    const V = m.vocabSize, last = out.logits.toArray().subarray(out.logits.shape[0] * V - V);
+    const max = Math.max(...last), e = Array.from(last, (x) => Math.exp(x - max)), z = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / z);
+  };
+  const intact = m.forward(entry.examples[0]);
+  m.ablateHeads([{ layer: 1, head: 0 }]);
+  const off = m.forward(entry.examples[0]);
+  const [pOff, pOn] = [probs(off), probs(intact)];
+  for (const [list, p, what] of [[json.ablated, pOff, 'with the head off'], [json.intact.next, pOn, 'intact']]) {
+    for (const { id, p: shown } of list) assert.ok(Math.abs(shown - p[id]) < 1e-6, `${what}: token ${id} shown ${shown}, package ${p[id]}`);
+  }
+  console.log(`# ablated head (1, 0): top token ${json.ablated[0].label} ${json.ablated[0].p.toFixed(3)}, intact ${json.intact.next[0].label} ${json.intact.next[0].p.toFixed(3)}`);
+  intact.dispose(); off.dispose(); m.dispose();
+  await page.screenshot({ path: join(shots, 'page-ablation.png'), fullPage: true });
+  await page.close();
+});
+
 test('a broken model file gets a clear message and the page keeps working', async () => {
   const page = await openPage();
   await page.waitForFunction(() => document.querySelector('#view canvas'));

@@ -29,7 +29,7 @@ const VIEW_INFO = {
   generate: { label: 'Generate', kinds: ['lm'],
     explain: 'Generation one token at a time: the model\'s probabilities for the next token (right), then a draw from them with the temperature, top-k and top-p you set (seeded, so a link reproduces it). The heatmap\'s last row is what the newest token attended to.' },
   ablation: { label: 'Head ablation', kinds: ['lm', 'classifier', 'seq2seq'],
-    explain: 'Switch heads off and see what they were doing: a switched-off head\'s output is replaced by zeros before the layer mixes the heads (its weights are still computed, and shown in the other views). The bars compare the model with those heads off against the intact model on the same input. Removing one induction head, for instance, can make the induction model lose the repeat.' },
+    explain: 'Switch heads off and see what they were doing: a switched-off head\'s output is replaced by zeros before the layer mixes the heads (its weights are still computed, and shown in the other views). The bars compare the model with those heads off against the intact model on the same input. Find the heads a prediction depends on: switch them off one at a time, or a whole layer (in the induction model, both heads of layer 1 together lose the repeat).' },
   channels: { label: 'Channel attention', kinds: ['image'],
     explain: 'Squeeze-and-Excitation (seed 002): after each block the network summarises every channel by its average, and a small two-layer network turns those summaries into one weight in (0, 1) per channel that rescales it. Bright cells are channels this image turned up, dark ones channels it turned down.' },
 };
@@ -367,7 +367,7 @@ function render() {
   const sel = selection();
   const perHead = ['heatmap', 'generate', 'cross'].includes(s.view);
   $('kind-wrap').hidden = sel.kinds.length < 2 || ['cross', 'rollout', 'channels'].includes(s.view);
-  $('layer-wrap').hidden = ['rollout', 'model', 'channels'].includes(s.view) || sel.maps.length < 2;
+  $('layer-wrap').hidden = ['rollout', 'model', 'channels', 'ablation'].includes(s.view) || sel.maps.length < 2;
   $('head-wrap').hidden = !perHead || !sel.map || sel.map.heads < 2;
   fillSelect($('kind'), sel.kinds.filter((k) => k !== 'channel').map((k) => [k, k === 'self' ? 'self-attention' : 'cross-attention']), sel.kind);
   fillSelect($('layer'), sel.maps.map((m, i) => [i, layerName(m)]), sel.index);
