@@ -88,6 +88,24 @@ void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* wh
   float* s = scores.data();
   const float* add_base = add.defined() ? add.t.data() : nullptr;
   const uint8_t* keep_base = keep.defined() ? keep.t.data_u8() : nullptr;
+  float* soft_copy = nullptr;
+  if (AttentionSteps* st = opts.steps) {  // the stages before the softmax overwrites the scores
+    st->scores = scores.clone();
+    st->scaled = Tensor::empty(shape, DType::f32, what);
+    st->masked = Tensor::empty(shape, DType::f32, what);
+    st->softmax = Tensor::empty(shape, DType::f32, what);
+    soft_copy = st->softmax.data();
+    const float ninf = -std::numeric_limits<float>::infinity();
+    float *sc = st->scaled.data(), *ms = st->masked.data();
+    for_each_row(shape, add.defined() ? add.t.strides() : Shape{}, keep.defined() ? keep.t.strides() : Shape{},
+                 [&](int64_t r, int64_t oa, int64_t ok) {
+                   for (int64_t j = 0; j < S; ++j) {
+                     const float z = s[r * S + j] * opts.scale;
+                     sc[r * S + j] = z;
+                     ms[r * S + j] = keep_base && !keep_base[ok + j] ? ninf : z + (add_base ? add_base[oa + j] : 0.0f);
+                   }
+                 });
+  }
   Rng own_select_rng(opts.selection.seed, kSampleStream);
   Rng& select_rng = opts.selection.rng ? *opts.selection.rng : own_select_rng;
   const bool hard = opts.selection.kind != Selection::soft;
@@ -101,9 +119,11 @@ void scores_to_weights(Tensor& scores, const WeightOptions& opts, const char* wh
                  const uint8_t* k = keep_base ? keep_base + ok : nullptr;
                  if (zero_masked && row_fully_masked(S, row, opts.scale, a, k)) {
                    std::fill(row, row + S, 0.0f);
+                   if (soft_copy) std::fill(soft_copy + r * S, soft_copy + (r + 1) * S, 0.0f);
                    return;
                  }
                  kernels::f32_softmax(S, row, opts.scale, a, k, row);
+                 if (soft_copy) std::copy(row, row + S, soft_copy + r * S);
                  if (hard) select_row(row, S, opts.selection, select_rng);
                });
   if (opts.dropout_p > 0.0f) {

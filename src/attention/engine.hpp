@@ -18,6 +18,17 @@ struct AttentionResult {
   Tensor weights;  // (..., L, S); rows sum to 1 (0 where masked); undefined when not requested
 };
 
+// The stages of one attention computation, for teaching (the page's attention lab): what
+// scores_to_weights saw and did, each (..., L, S) like the scores.
+//   scores   the rule's raw scores
+//   scaled   scores * scale
+//   masked   scaled + additive mask, -inf where the keep mask (or causal mask) excludes a key
+//   softmax  softmax of each masked row (0 for a row with no key left, as the weights)
+// The weights after hard selection and dropout, and the output, are the result's own.
+struct AttentionSteps {
+  Tensor scores, scaled, masked, softmax;
+};
+
 struct WeightOptions {
   float scale = 1.0f;        // multiplies the raw scores (fused into the softmax)
   Tensor additive_mask;      // float, broadcastable to the scores; added after scaling
@@ -29,6 +40,9 @@ struct WeightOptions {
   // whose scores are all -inf after masking gets zero weights (so a zero output) instead of NaN.
   // nn.MultiheadAttention with need_weights=True still gives NaN in PyTorch: it leaves this off.
   bool zero_fully_masked_rows = false;
+  // When set, scores_to_weights also fills these copies of every stage (extra work and memory:
+  // for inspection only).
+  AttentionSteps* steps = nullptr;
 };
 
 // In place: raw scores -> attention weights. `what` names the caller in errors.

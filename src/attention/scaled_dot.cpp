@@ -21,6 +21,7 @@ WeightOptions to_weight_options(const SdpaOptions& opts, int64_t L, int64_t S, f
   w.dropout_p = opts.dropout_p;
   w.dropout_rng = opts.rng;
   w.zero_fully_masked_rows = true;
+  w.steps = opts.steps;
   return w;
 }
 

@@ -29,6 +29,7 @@ struct SdpaOptions {
   std::optional<float> scale;
   SelectionOptions selection;  // soft (default) or a hard rule, applied after the softmax
   Rng* rng = nullptr;          // for dropout (not owned)
+  AttentionSteps* steps = nullptr;  // when set: every stage, for inspection (engine.hpp)
 };
 
 // The WeightOptions an SdpaOptions stands for, for scores of L queries x S keys

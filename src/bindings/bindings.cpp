@@ -132,15 +132,22 @@ double tensor_numel(const Tensor& t) { return static_cast<double>(t.numel()); }
 // What JS gets back from every attention call: output and weights, contiguous.
 struct Result {
   Tensor output, weights;
+  AttentionSteps steps;  // filled when the call asked for its stages (AttendArgs.steps)
   Tensor* take_output() { return take(output); }
   Tensor* take_weights() { return take(weights); }
+  // 0 scores, 1 scaled, 2 masked, 3 softmax; null unless the call asked for them.
+  Tensor* take_step(int i) {
+    Tensor* all[] = {&steps.scores, &steps.scaled, &steps.masked, &steps.softmax};
+    return i >= 0 && i < 4 ? take(*all[i]) : nullptr;
+  }
 
  private:
   static Tensor* take(Tensor& t) {
     return guarded("result", [&]() -> Tensor* { return t.defined() ? new Tensor(t.contiguous()) : nullptr; });
   }
 };
-Result* wrap(AttentionResult r) { return new Result{r.output, r.weights}; }
+Result* wrap(AttentionResult r) { return new Result{r.output, r.weights, {}}; }
+Result* wrap(AttentionResult r, AttentionSteps&& steps) { return new Result{r.output, r.weights, std::move(steps)}; }
 
 // --- Option structs (value_object): every field is a number or a bool.
 struct SelectionArgs {
@@ -172,6 +179,7 @@ struct AttendArgs {
   double scale = 1;
   double dropout_p = 0;
   SelectionArgs sel;
+  bool steps = false;  // also return every stage (scores, scaled, masked, softmax)
 };
 
 // Dropout draws from a per-call Rng when seeded, else from the instance's stream.
@@ -201,7 +209,11 @@ Result* sdpa(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* ma
   const char* what = "scaledDotProductAttention";
   return guarded(what, [&] {
     DropoutRng rng(a.sel, what);
-    return wrap(scaled_dot_product_attention(q, k, v, sdpa_options(mask, a, what, rng.use)));
+    AttentionSteps steps;
+    SdpaOptions o = sdpa_options(mask, a, what, rng.use);
+    if (a.steps) o.steps = &steps;
+    AttentionResult r = scaled_dot_product_attention(q, k, v, o);
+    return wrap(std::move(r), std::move(steps));
   });
 }
 
@@ -314,7 +326,10 @@ Result* forward_qkv(M& m, const Tensor& q, const Tensor& k, const Tensor& v, con
     DropoutRng rng(a.sel, what);
     SdpaOptions o = sdpa_options(mask, a, what, rng.use);
     o.scale.reset();  // each rule fixes its own scale
-    return wrap(m.forward(q, k, v, o));
+    AttentionSteps steps;
+    if (a.steps) o.steps = &steps;
+    AttentionResult r = m.forward(q, k, v, o);
+    return wrap(std::move(r), std::move(steps));
   });
 }
 Result* simple_mha_forward(SimpleMultiHeadAttention& m, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -721,7 +736,8 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .field("hasScale", &AttendArgs::has_scale)
       .field("scale", &AttendArgs::scale)
       .field("dropoutP", &AttendArgs::dropout_p)
-      .field("sel", &AttendArgs::sel);
+      .field("sel", &AttendArgs::sel)
+      .field("steps", &AttendArgs::steps);
   value_object<MhaConfig>("MhaConfig")
       .field("embedDim", &MhaConfig::embed_dim)
       .field("numHeads", &MhaConfig::num_heads)
@@ -789,7 +805,8 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
 
   class_<Result>("Result")
       .function("takeOutput", &Result::take_output, allow_raw_pointers())
-      .function("takeWeights", &Result::take_weights, allow_raw_pointers());
+      .function("takeWeights", &Result::take_weights, allow_raw_pointers())
+      .function("takeStep", &Result::take_step, allow_raw_pointers());
 
   class_<StateDictBuilder>("StateDict")
       .constructor<>()

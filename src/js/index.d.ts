@@ -64,6 +64,8 @@ export class AttentionResult {
   output: Tensor;
   /** null when weights were not requested (MultiheadAttention needWeights: false). */
   weights: Tensor | null;
+  /** With { steps: true }: every stage, each shaped like the weights; else null. */
+  steps: { scores: Tensor; scaled: Tensor; masked: Tensor; softmax: Tensor } | null;
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -100,6 +102,12 @@ export interface QkvOptions extends SelectionOptions {
   causal?: CausalOption;
   /** Alias of `causal`. */
   isCausal?: CausalOption;
+  /**
+   * Also return every stage of the computation as `result.steps` (for teaching; costs extra memory):
+   * scores (the rule's raw scores), scaled (× scale), masked (+ additive mask, -inf where a key is
+   * excluded), softmax (before hard selection and dropout).
+   */
+  steps?: boolean;
 }
 
 export type CausalOption = boolean | 'upper-left' | 'lower-right';

@@ -304,30 +304,38 @@ function tensorHandle(self, what) {
   return self._handle;
 }
 
-/** Output and attention weights of one call. dispose() frees both. */
+/** Output and attention weights of one call. dispose() frees them (and the steps). */
 export class AttentionResult {
   /** @internal */
-  constructor(output, weights) {
+  constructor(output, weights, steps = null) {
     /** @type {Tensor} */
     this.output = output;
     /** @type {Tensor | null} */
     this.weights = weights;
+    /** With { steps: true }: { scores, scaled, masked, softmax }, each shaped like the weights; else null. */
+    this.steps = steps;
   }
   dispose() {
-    for (const t of [this.output, this.weights]) if (Owned._is(t)) t.dispose();
+    for (const t of [this.output, this.weights, ...Object.values(this.steps ?? {})]) if (Owned._is(t)) t.dispose();
   }
   [Symbol.dispose]() { this.dispose(); }
 }
 
+const STEP_NAMES = ['scores', 'scaled', 'masked', 'softmax'];
 function readResult(engine, result, fn) {
-  let out = null;
+  const made = [];
   try {
-    const o = engine._check(result.takeOutput(), fn);
-    out = o ? new Tensor(engine, o, INTERNAL) : null;
-    const w = engine._check(result.takeWeights(), fn);
-    return new AttentionResult(out, w ? new Tensor(engine, w, INTERNAL) : null);
+    const take = (h) => { const t = h ? new Tensor(engine, h, INTERNAL) : null; if (t) made.push(t); return t; };
+    const out = take(engine._check(result.takeOutput(), fn));
+    const w = take(engine._check(result.takeWeights(), fn));
+    let steps = null;
+    STEP_NAMES.forEach((name, i) => {
+      const t = take(engine._check(result.takeStep(i), fn));
+      if (t) (steps ??= {})[name] = t;
+    });
+    return new AttentionResult(out, w, steps);
   } catch (e) {
-    out?.dispose();
+    for (const t of made) t.dispose();
     throw e;
   } finally {
     result.delete();
@@ -432,7 +440,7 @@ class AttentionModule extends Owned {
 }
 
 // Modules built from positive integer sizes, with forward(q, k, v, opts).
-const QKV_KEYS = ['mask', 'causal', 'isCausal', ...SELECTION_KEYS];
+const QKV_KEYS = ['mask', 'causal', 'isCausal', 'steps', ...SELECTION_KEYS];
 function attendArgs(o, fn, { scale = false, dropout = false } = {}) {
   const c = causalArg(o.causal ?? o.isCausal ?? false, fn, o.causal !== undefined ? 'causal' : 'isCausal');
   if (o.causal !== undefined && o.isCausal !== undefined && o.causal !== o.isCausal) {
@@ -446,6 +454,7 @@ function attendArgs(o, fn, { scale = false, dropout = false } = {}) {
     scale: hasScale ? checkNumber(o.scale, fn, 'scale', { min: -3.4e38, max: 3.4e38 }) : 1,
     dropoutP: dropout && o.dropoutP !== undefined ? checkProbability(o.dropoutP, fn, 'dropoutP') : 0,
     sel: selectionArgs(o, fn),
+    steps: o.steps === undefined ? false : checkBool(o.steps, fn, 'steps'),
   };
 }
 
