@@ -10,6 +10,7 @@
 //      analyze { key, input, ...per type }; step { key, ids, temperature, topK, topP, seed };
 //      unload { key }.
 import { init } from '../engine/index.mjs';
+import { labParams, mergeHeads, splitHeads } from './lab_math.mjs';
 
 let ap = null;
 const models = new Map();  // key -> LanguageModel | TextClassifier | Seq2SeqModel | ImageClassifier
@@ -225,12 +226,61 @@ const ops = {
       for (const x of Object.values(t)) x.dispose();
     }
   },
+  // The attention lab: one attention computation with every stage, by the engine.
+  // q (L, d), k (Lk, d), v (S, dv) as Float32Arrays with their sizes; rule 'dot' | 'scaled' |
+  // 'general' | 'additive' | 'concat' | 'multihead' (heads); mask: a keep mask (L, S) of 0/1 or
+  // null; selection options as the package takes them; seed for the learned rules' weights.
+  async lab(a, _progress, transfer) {
+    await ops.init();
+    return lab(a, transfer);
+  },
   unload({ key }) {
     models.get(key)?.dispose();
     models.delete(key);
     return { heapBytes: ap?.heapBytesInUse() ?? 0 };
   },
 };
+
+function lab({ q, k, v, L, Lk, S, d, dv, rule, heads = 1, mask, selection, seed = 1 }, transfer) {
+  const made = [];
+  const t = (data, shape, dtype) => { const x = ap.tensor(data, shape, dtype); made.push(x); return x; };
+  const opts = { ...selection, steps: true };
+  let module = null;
+  try {
+    let r, h = 1, dh = d, dvh = dv;
+    if (rule === 'multihead') {
+      h = heads;
+      if (d % h || dv % h) throw new Error(`${h} heads must divide d (${d}) and the value size (${dv})`);
+      dh = d / h;
+      dvh = dv / h;
+      if (mask) opts.mask = t(mask, [L, S], 'bool');
+      r = ap.scaledDotProductAttention(t(splitHeads(q, L, h, dh), [h, L, dh]), t(splitHeads(k, S, h, dh), [h, S, dh]),
+        t(splitHeads(v, S, h, dvh), [h, S, dvh]), opts);
+    } else {
+      if (mask) opts.mask = t(mask, [L, S], 'bool');
+      const Q = t(q, rule === 'concat' ? [1, L, d] : [L, d]);
+      const K = t(k, rule === 'concat' ? [1, Lk, d] : [Lk, d]);
+      const V = t(v, rule === 'concat' ? [1, S, dv] : [S, dv]);
+      if (rule === 'dot') r = ap.dotProductAttention(Q, K, V, opts);
+      else if (rule === 'scaled') r = ap.scaledDotProductAttention(Q, K, V, opts);
+      else {
+        module = rule === 'general' ? new ap.GeneralAttention(d, d)
+          : rule === 'additive' ? new ap.AdditiveAttention(d, d, d) : new ap.ConcatAttention(d, d, S, dv, dv);
+        module.loadStateDict(labParams(rule, d, S, dv, seed));
+        r = module.forward(Q, K, V, opts);
+      }
+    }
+    made.push(r.output, r.weights, ...Object.values(r.steps));
+    const out = { heads: h, L, S, dv, output: r.output.toArray() };
+    for (const [name, x] of Object.entries({ ...r.steps, weights: r.weights })) out[name] = x.toArray();
+    if (rule === 'multihead') out.output = mergeHeads(out.output, h, L, dvh);
+    for (const x of Object.values(out)) if (x instanceof Float32Array) transfer.push(x.buffer);
+    return out;
+  } finally {
+    for (const x of made) if (x && !x.disposed) x.dispose();
+    module?.dispose();
+  }
+}
 
 function model(key) {
   const m = models.get(key);
