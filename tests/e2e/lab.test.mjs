@@ -1,8 +1,10 @@
-// The attention lab (web/lab.html) in real Chromium: for several rules, masks and selections
+// The attention lab (web/lab.html) and the positional-encodings page (web/positions.html)
+// in real Chromium. The lab: for several rules, masks and selections
 // the numbers of every stage on the page equal what the npm package computes in Node for the
 // same inputs (computed here with the package's own calls); a fully masked row is explained;
-// a link restores the settings; typed matrices with a wrong row get a message. Screenshots
-// go to build/screenshots/lab-*.png.
+// a link restores the settings; typed matrices with a wrong row get a message. Positions:
+// every encoding and map equals the package's sinusoidalTable / applyRope / alibiBias /
+// scaledDotProductAttention in Node. Screenshots go to build/screenshots/lab-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -126,6 +128,39 @@ test('lab: clicking a mask cell masks that key; typed matrices are checked', asy
   await page.dispatchEvent('#q-text', 'change');
   await page.waitForFunction(() => document.getElementById('lab-message').textContent.length > 0);
   assert.match(await page.textContent('#lab-message'), /Q: row 2 has 3 numbers, row 1 has 2/);
+  await page.close();
+  assert.deepEqual(problems, []);
+});
+
+test('positions: every encoding and its attention map equal the package in Node', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 900 });
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(`${base.replace('lab.html', 'positions.html')}#n=12&d=8&seed=3&causal=1`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' && window.__positions.last(), null, { timeout: 30000 });
+  const r = await page.evaluate(() => {
+    const x = window.__positions.last(), arr = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
+    return { encodings: arr(x.encodings), maps: arr(x.maps) };
+  });
+  const n = 12, d = 8;
+  const eq = (got, t, what) => { const want = Array.from(t.toArray()); t.dispose(); assert.deepEqual(got, want, what); };
+  eq(r.encodings.sinusoidal, ap.sinusoidalTable(n, d), 'sinusoidal table');
+  const ones = ap.tensor(new Float32Array(n * d).fill(1), [n, d]);
+  eq(r.encodings.rope, ap.applyRope(ones), 'RoPE of ones');
+  const alibi = ap.alibiBias(8, n, n);
+  assert.deepEqual(r.encodings.alibi, Array.from(alibi.toArray().subarray(0, n * n)), 'ALiBi head 1 of 8');
+  // The map with RoPE: the same seeded q, k, rotated, causal.
+  const { rng } = await import(pathToFileURL(join(site, 'app/lab_math.mjs')).href);
+  const random = rng(3), rand = () => Float32Array.from({ length: n * d }, () => random() * 2 - 1);
+  const q = ap.tensor(rand(), [n, d]), k = ap.tensor(rand(), [n, d]), v = ap.tensor(new Float32Array(n).fill(1), [n, 1]);
+  const rq = ap.applyRope(q), rk = ap.applyRope(k);
+  const res = ap.scaledDotProductAttention(rq, rk, v, { causal: true });
+  assert.deepEqual(r.maps.rope, Array.from(res.weights.toArray()), 'attention map with RoPE');
+  const plain = ap.scaledDotProductAttention(q, k, v, { causal: true });
+  assert.deepEqual(r.maps.none, Array.from(plain.weights.toArray()), 'attention map without positions');
+  for (const t of [ones, alibi, q, k, v, rq, rk]) t.dispose();
+  res.dispose(); plain.dispose();
+  await page.screenshot({ path: join(shots, 'lab-positions.png'), fullPage: true });
   await page.close();
   assert.deepEqual(problems, []);
 });

@@ -10,7 +10,7 @@
 //      analyze { key, input, ...per type }; step { key, ids, temperature, topK, topP, seed };
 //      unload { key }.
 import { init } from '../engine/index.mjs';
-import { labParams, mergeHeads, splitHeads } from './lab_math.mjs';
+import { labParams, mergeHeads, rng, splitHeads } from './lab_math.mjs';
 
 let ap = null;
 const models = new Map();  // key -> LanguageModel | TextClassifier | Seq2SeqModel | ImageClassifier
@@ -234,6 +234,14 @@ const ops = {
     await ops.init();
     return lab(a, transfer);
   },
+  // Positional encodings side by side (the Positions page): each encoding of n positions
+  // in d dims, the similarity of positions under it, and its effect on one attention map of
+  // seeded random q, k (n x d). learnedUrl: a bundled GPT's folder; its wpe gives the learned
+  // table (its first d dims).
+  async positions({ n, d, seed, causal, learnedUrl }, _progress, transfer) {
+    await ops.init();
+    return positions({ n, d, seed, causal, learnedUrl: learnedUrl ? await learnedTable(learnedUrl) : null }, transfer);
+  },
   unload({ key }) {
     models.get(key)?.dispose();
     models.delete(key);
@@ -280,6 +288,77 @@ function lab({ q, k, v, L, Lk, S, d, dv, rule, heads = 1, mask, selection, seed 
     for (const x of made) if (x && !x.disposed) x.dispose();
     module?.dispose();
   }
+}
+
+const learnedCache = new Map();  // url -> { table: Float32Array (P, C), P, C }
+async function learnedTable(url) {
+  if (!learnedCache.has(url)) {
+    const t = ap.loadSafetensors(await fetchBytes(`${url}/model.safetensors`, () => {}));
+    try {
+      const w = t['wpe.weight'] ?? t['transformer.wpe.weight'];
+      if (!w) throw new Error(`${url}: no wpe.weight (learned positions) in the weights`);
+      learnedCache.set(url, { table: w.toArray(), P: w.shape[0], C: w.shape[1] });
+    } finally {
+      for (const x of Object.values(t)) x.dispose();
+    }
+  }
+  return learnedCache.get(url);
+}
+
+function positions({ n, d, seed, causal, learnedUrl: learned }, transfer) {
+  const made = [];
+  const keep = (x) => { made.push(x); return x; };
+  const arr = (x) => { const a = x.toArray(); transfer.push(a.buffer); return a; };
+  try {
+    const random = rng(seed);
+    const rand = () => Float32Array.from({ length: n * d }, () => random() * 2 - 1);
+    const q = rand(), k = rand();
+    const tables = {};
+    tables.sinusoidal = keep(ap.sinusoidalTable(n, d));
+    if (learned) {
+      if (n > learned.P) throw new Error(`the learned table has ${learned.P} positions; pick at most that many`);
+      const w = new Float32Array(n * d);
+      for (let i = 0; i < n; ++i) for (let c = 0; c < Math.min(d, learned.C); ++c) w[i * d + c] = learned.table[i * learned.C + c];
+      tables.learned = keep(ap.tensor(w, [n, d]));
+    }
+    // RoPE rotates q and k; its "table" is what it does to a vector of ones at each position.
+    tables.rope = keep(ap.applyRope(keep(ap.tensor(new Float32Array(n * d).fill(1), [n, d]))));
+    const out = { n, d, encodings: {}, similarity: {}, maps: {} };
+    for (const [name, t] of Object.entries(tables)) {
+      out.encodings[name] = arr(t);
+      const tt = keep(ap.tensor(transpose(t.toArray(), n, d), [d, n]));
+      out.similarity[name] = arr(keep(ap.matmul(t, tt)));
+    }
+    // ALiBi's steepest head of 8 (slope 2^-1): the 1-head slope, 2^-8, would barely move a map.
+    const alibi = keep(ap.tensor(keep(ap.alibiBias(8, n, n)).toArray().subarray(0, n * n), [n, n]));
+    out.encodings.alibi = arr(alibi);
+    out.similarity.alibi = out.encodings.alibi;
+    // One attention map, the same q and k, with each encoding.
+    const Q = keep(ap.tensor(q, [n, d])), K = keep(ap.tensor(k, [n, d]));
+    const V = keep(ap.tensor(new Float32Array(n).fill(1), [n, 1]));
+    const map = (qq, kk, extra = {}) => {
+      const r = ap.scaledDotProductAttention(qq, kk, V, { causal: causal && !extra.mask ? true : undefined, ...extra });
+      made.push(r.output, r.weights);
+      return arr(r.weights);
+    };
+    const plus = (a, t) => keep(ap.tensor(Float32Array.from(a, (x, i) => x + t.toArray()[i]), [n, d]));
+    out.maps.none = map(Q, K);
+    out.maps.sinusoidal = map(plus(q, tables.sinusoidal), plus(k, tables.sinusoidal));
+    if (tables.learned) out.maps.learned = map(plus(q, tables.learned), plus(k, tables.learned));
+    out.maps.rope = map(keep(ap.applyRope(Q)), keep(ap.applyRope(K)));
+    let bias = out.encodings.alibi.slice();
+    if (causal) bias = bias.map((b, i) => (i % n > Math.floor(i / n) ? -Infinity : b));
+    out.maps.alibi = map(Q, K, { mask: keep(ap.tensor(bias, [n, n])) });
+    return out;
+  } finally {
+    for (const x of made) if (x && !x.disposed) x.dispose();
+  }
+}
+
+function transpose(a, rows, cols) {
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; ++i) for (let j = 0; j < cols; ++j) out[j * rows + i] = a[i * cols + j];
+  return out;
 }
 
 function model(key) {

@@ -3,12 +3,14 @@
 // ImageData of the matrix itself scaled up without smoothing, so 1,000+ tokens stay fast.
 // Hover or the arrow keys (the canvas is focusable) show a cell's exact weight; labels are
 // drawn where they fit (every n-th otherwise).
-import { cssColour, escapeXml, legendSvg, sequential } from '../colormap.mjs';
+import { cssColour, diverging, escapeXml, legendSvg, sequential } from '../colormap.mjs';
 
 const FONT = '12px system-ui, sans-serif';
 const MAX_WIDTH = 760;   // CSS px for the cells
 const MAX_CELL = 30;
 const LABEL_MAX = 130;   // CSS px for a label column / row
+
+const plural = (noun) => (/[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : `${noun}s`);
 
 function clip(ctx, text, width) {
   if (ctx.measureText(text).width <= width) return text;
@@ -17,7 +19,7 @@ function clip(ctx, text, width) {
   return `${s}…`;
 }
 
-export function createHeatmap(container, { onHover } = {}) {
+export function createHeatmap(container, { onHover, maxWidth = MAX_WIDTH, maxHeight = 900 } = {}) {
   const root = document.createElement('div');
   root.className = 'heatmap';
   const title = document.createElement('p');
@@ -43,6 +45,9 @@ export function createHeatmap(container, { onHover } = {}) {
   container.append(root);
 
   let m = null;        // the matrix shown
+  // A cell's colour: weights in the sequential palette scaled to the max; signed matrices
+  // (`signed: true`: encodings, similarities, biases) in the diverging one scaled to the max |value|.
+  const colourOf = (w) => (m.signed ? diverging(w / m.max) : sequential(w / m.max));
   let geo = null;      // { left, top, cell, width, height, dpr }
   let cursor = null;   // [q, k] of the keyboard cursor
 
@@ -50,7 +55,7 @@ export function createHeatmap(container, { onHover } = {}) {
     const ctx = canvas.getContext('2d');
     ctx.font = FONT;
     const longest = (labels) => Math.min(LABEL_MAX, Math.max(0, ...labels.map((l) => ctx.measureText(l).width)));
-    const cell = Math.max(1, Math.min(MAX_CELL, Math.floor(MAX_WIDTH / Math.max(m.cols, 1)), Math.floor(900 / Math.max(m.rows, 1))));
+    const cell = Math.max(1, Math.min(MAX_CELL, Math.floor(maxWidth / Math.max(m.cols, 1)), Math.floor(maxHeight / Math.max(m.rows, 1))));
     const showRows = cell >= 10, showCols = cell >= 10;
     const left = (showRows ? longest(m.rowLabels) : 0) + 36;
     const top = (showCols ? longest(m.colLabels) * 0.8 : 0) + 40;
@@ -73,7 +78,7 @@ export function createHeatmap(container, { onHover } = {}) {
     ctx.fillRect(0, 0, width, height);
     const img = new ImageData(m.cols, m.rows);
     for (let i = 0; i < m.rows * m.cols; ++i) {
-      const [r, g, b] = sequential(m.weights[i] / m.max);
+      const [r, g, b] = colourOf(m.weights[i]);
       img.data[i * 4] = r; img.data[i * 4 + 1] = g; img.data[i * 4 + 2] = b; img.data[i * 4 + 3] = 255;
     }
     const small = new OffscreenCanvas(m.cols, m.rows);
@@ -103,14 +108,15 @@ export function createHeatmap(container, { onHover } = {}) {
     ctx.fillStyle = '#555';
     ctx.textAlign = 'left';
     ctx.textBaseline = 'alphabetic';
-    ctx.fillText('keys →', left, 12);
+    ctx.fillText(`${plural(m.colName ?? 'key')} →`, left, 12);
     ctx.save();
     ctx.translate(12, top);
     ctx.rotate(Math.PI / 2);
-    ctx.fillText('queries →', 0, 0);
+    ctx.fillText(`${plural(m.rowName ?? 'query')} →`, 0, 0);
     ctx.restore();
     canvas.setAttribute('aria-label', `${m.title}: ${m.rows} queries by ${m.cols} keys. Focus and use the arrow keys to read the weights.`);
-    legend.innerHTML = legendSvg(220, 40, { min: 0, max: m.max, label: 'attention weight' });
+    legend.innerHTML = legendSvg(220, 40, m.signed ? { min: -m.max, max: m.max, label: m.legend ?? 'value', signed: true }
+      : { min: 0, max: m.max, label: m.legend ?? 'attention weight' });
   }
 
   function cellAt(ev) {
@@ -122,7 +128,7 @@ export function createHeatmap(container, { onHover } = {}) {
 
   function describe(q, k) {
     const w = m.weights[q * m.cols + k];
-    return `query “${m.rowLabels[q] ?? q}” (${q + 1}) → key “${m.colLabels[k] ?? k}” (${k + 1}): ${w.toFixed(4)}`;
+    return `${m.rowName ?? 'query'} “${m.rowLabels[q] ?? q}” (${q + 1}) → ${m.colName ?? 'key'} “${m.colLabels[k] ?? k}” (${k + 1}): ${w.toFixed(4)}`;
   }
 
   function highlight(q, k, x, y) {
@@ -173,7 +179,7 @@ export function createHeatmap(container, { onHover } = {}) {
     canvas,
     update(matrix) {
       let max = matrix.max;
-      if (!(max > 0)) { max = 0; for (const w of matrix.weights) if (w > max) max = w; }
+      if (!(max > 0)) { max = 0; for (const w of matrix.weights) if ((matrix.signed ? Math.abs(w) : w) > max) max = matrix.signed ? Math.abs(w) : w; }
       m = { ...matrix, max: max > 0 ? max : 1 };
       cursor = null;
       title.textContent = m.title ?? '';
@@ -196,7 +202,7 @@ export function createHeatmap(container, { onHover } = {}) {
         for (let i = 0; i < m.rows; ++i) {
           for (let j = 0; j < m.cols; ++j) {
             const w = m.weights[i * m.cols + j];
-            parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${cssColour(sequential(w / m.max))}"><title>${escapeXml(`${m.rowLabels[i]} → ${m.colLabels[j]}: ${w.toFixed(4)}`)}</title></rect>`);
+            parts.push(`<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell}" height="${cell}" fill="${cssColour(colourOf(w))}"><title>${escapeXml(`${m.rowLabels[i]} → ${m.colLabels[j]}: ${w.toFixed(4)}`)}</title></rect>`);
           }
         }
       } else {
@@ -204,7 +210,7 @@ export function createHeatmap(container, { onHover } = {}) {
       }
       if (geo.showRows) m.rowLabels.forEach((l, i) => parts.push(`<text x="${left - 6}" y="${top + (i + 0.5) * cell + 4}" text-anchor="end">${escapeXml(l)}</text>`));
       if (geo.showCols) m.colLabels.forEach((l, j) => parts.push(`<text transform="translate(${left + (j + 0.5) * cell} ${top - 6}) rotate(-60)">${escapeXml(l)}</text>`));
-      parts.push(`<g transform="translate(${left} ${height + 4})">${legendSvg(220, 40, { min: 0, max: m.max }).replace(/^<svg[^>]*>/, '').replace(/<\/svg>$/, '')}</g></svg>`);
+      parts.push(`<g transform="translate(${left} ${height + 4})">${legendSvg(220, 40, m.signed ? { min: -m.max, max: m.max, label: m.legend ?? 'value', signed: true } : { min: 0, max: m.max }).replace(/^<svg[^>]*>/, '').replace(/<\/svg>$/, '')}</g></svg>`);
       return parts.join('');
     },
     destroy() { root.remove(); },
