@@ -47,6 +47,7 @@
 #include "models/se_cnn.hpp"
 #include "models/seq2seq_rnn.hpp"
 #include "io/tokenizer.hpp"
+#include "train/trainer.hpp"
 #include "kernels/simd_info.hpp"
 #include "ops/ops.hpp"
 
@@ -520,7 +521,7 @@ void model_ablate_heads(ModelJs& m, double layer, int kind, const IdBuffer& flag
 void model_clear_ablation(ModelJs& m) { m.heads_off.clear(); }
 ModelJs* load_model_js(const ByteBuffer& config, const ByteBuffer& weights, const FileSet& files) {
   return guarded("loadModel", [&] {
-    return new ModelJs{io::load_model(as_string(config), weights.bytes.data(), weights.bytes.size(), files.files)};
+    return new ModelJs{io::load_model(as_string(config), weights.bytes.data(), weights.bytes.size(), files.files), {}};
   });
 }
 std::string model_type(const ModelJs& m) { return m.m.model_type; }
@@ -666,6 +667,99 @@ ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool captu
     return out;
   });
 }
+// --- Trainer (train/trainer.hpp): a GPT trained step by step on a seeded task. Choices are
+// indices (task, optimizer, clip) so every field is a number.
+struct TrainerArgs {
+  int task = 0, optimizer = 0, clip = 3;
+  double length = 8, vocab = 16, layers = 2, heads = 2, d_model = 64, mlp_width = 0, batch = 16;
+  double lr = 3e-3, weight_decay = 0.01, momentum = 0.9, warmup = 20, cosine_steps = 0;
+  double clip_value = 1, clamp_min = -0.1, clamp_max = 1, max_norm = 1, norm_type = 2, seed = 1;
+};
+constexpr const char* kTrainerTasks[] = {"induction", "copy", "reverse", "sort", "addition"};
+constexpr const char* kTrainerOptimizers[] = {"adamw", "adam", "sgd"};
+constexpr const char* kTrainerClips[] = {"none", "value", "clamp", "norm"};
+struct StepJs {
+  double step = 0, loss = 0, accuracy = 0, lr = 0, grad_norm = 0;
+};
+struct EvalJs {
+  double loss = 0, accuracy = 0, targets = 0;
+};
+train::GptTrainer* trainer_create(const TrainerArgs& a) {
+  const char* what = "createTrainer";
+  return guarded(what, [&] {
+    ATTN_CHECK(a.task >= 0 && a.task < 5 && a.optimizer >= 0 && a.optimizer < 3 && a.clip >= 0 && a.clip < 4, what,
+               ": unknown task, optimizer or clip mode");
+    train::TrainerOptions o;
+    o.task = kTrainerTasks[a.task];
+    o.optimizer = kTrainerOptimizers[a.optimizer];
+    o.clip = kTrainerClips[a.clip];
+    o.length = int_arg(a.length, what, "length");
+    o.vocab = int_arg(a.vocab, what, "vocab");
+    o.layers = int_arg(a.layers, what, "layers");
+    o.heads = int_arg(a.heads, what, "heads");
+    o.d_model = int_arg(a.d_model, what, "dModel");
+    o.mlp_width = int_arg(a.mlp_width, what, "mlpWidth");
+    o.batch = int_arg(a.batch, what, "batch");
+    o.warmup = int_arg(a.warmup, what, "warmup");
+    o.cosine_steps = int_arg(a.cosine_steps, what, "cosineSteps");
+    o.lr = a.lr;
+    o.weight_decay = a.weight_decay;
+    o.momentum = a.momentum;
+    o.clip_value = a.clip_value;
+    o.clamp_min = a.clamp_min;
+    o.clamp_max = a.clamp_max;
+    o.max_norm = a.max_norm;
+    o.norm_type = a.norm_type;
+    o.seed = static_cast<uint64_t>(int_arg(a.seed, what, "seed"));
+    return new train::GptTrainer(o);
+  });
+}
+StepJs trainer_step(train::GptTrainer& t) {
+  return guarded("Trainer.step", [&] {
+    const train::StepStats s = t.step();
+    return StepJs{static_cast<double>(s.step), s.loss, s.accuracy, s.lr, s.grad_norm};
+  });
+}
+EvalJs trainer_evaluate(train::GptTrainer& t, double batches) {
+  const char* what = "Trainer.evaluate";
+  return guarded(what, [&] {
+    const train::EvalStats e = t.evaluate(int_arg(batches, what, "batches", 1, 1000));
+    return EvalJs{e.loss, e.accuracy, static_cast<double>(e.targets)};
+  });
+}
+// The probe's logits (T, V) and, captured, every layer's map (H, T, T).
+ModelOutput* trainer_probe(train::GptTrainer& t) {
+  const char* what = "Trainer.probe";
+  return guarded(what, [&] {
+    AttentionCapture sink;
+    auto* out = new ModelOutput;
+    try {
+      const int64_t T = t.seq_len(), V = t.vocab_size();
+      const float* logits = t.probe(&sink);
+      out->logits = Tensor::empty({T, V}, DType::f32, what);
+      std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
+      add_maps(*out, sink, nullptr, [](const Shape& sh) { return Shape{sh[1], sh[2], sh[3]}; });
+    } catch (...) {
+      delete out;
+      throw;
+    }
+    return out;
+  });
+}
+IdBuffer* trainer_probe_ids(train::GptTrainer& t) {
+  return guarded("Trainer.probe", [&] { return new IdBuffer{t.probe_ids()}; });
+}
+std::string trainer_config(train::GptTrainer& t, const ByteBuffer& name) {
+  return guarded("Trainer.save", [&] { return t.config_json(as_string(name)); });
+}
+ByteBuffer* trainer_weights(train::GptTrainer& t) {
+  return guarded("Trainer.save", [&] { return new ByteBuffer{t.weights()}; });
+}
+double trainer_steps(const train::GptTrainer& t) { return static_cast<double>(t.steps()); }
+double trainer_seq_len(const train::GptTrainer& t) { return static_cast<double>(t.seq_len()); }
+double trainer_vocab_size(const train::GptTrainer& t) { return static_cast<double>(t.vocab_size()); }
+double trainer_num_parameters(train::GptTrainer& t) { return static_cast<double>(t.model().num_parameters()); }
+
 struct SamplingArgs {
   double temperature = 1, top_k = 0, top_p = 1;
   bool seeded = false;
@@ -794,6 +888,50 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .function("gptGenerate", &gpt_generate, allow_raw_pointers())
       .function("ablateHeads", &model_ablate_heads)
       .function("clearAblation", &model_clear_ablation);
+  value_object<TrainerArgs>("TrainerArgs")
+      .field("task", &TrainerArgs::task)
+      .field("optimizer", &TrainerArgs::optimizer)
+      .field("clip", &TrainerArgs::clip)
+      .field("length", &TrainerArgs::length)
+      .field("vocab", &TrainerArgs::vocab)
+      .field("layers", &TrainerArgs::layers)
+      .field("heads", &TrainerArgs::heads)
+      .field("dModel", &TrainerArgs::d_model)
+      .field("mlpWidth", &TrainerArgs::mlp_width)
+      .field("batch", &TrainerArgs::batch)
+      .field("lr", &TrainerArgs::lr)
+      .field("weightDecay", &TrainerArgs::weight_decay)
+      .field("momentum", &TrainerArgs::momentum)
+      .field("warmup", &TrainerArgs::warmup)
+      .field("cosineSteps", &TrainerArgs::cosine_steps)
+      .field("clipValue", &TrainerArgs::clip_value)
+      .field("clampMin", &TrainerArgs::clamp_min)
+      .field("clampMax", &TrainerArgs::clamp_max)
+      .field("maxNorm", &TrainerArgs::max_norm)
+      .field("normType", &TrainerArgs::norm_type)
+      .field("seed", &TrainerArgs::seed);
+  value_object<StepJs>("TrainerStep")
+      .field("step", &StepJs::step)
+      .field("loss", &StepJs::loss)
+      .field("accuracy", &StepJs::accuracy)
+      .field("lr", &StepJs::lr)
+      .field("gradNorm", &StepJs::grad_norm);
+  value_object<EvalJs>("TrainerEval")
+      .field("loss", &EvalJs::loss)
+      .field("accuracy", &EvalJs::accuracy)
+      .field("targets", &EvalJs::targets);
+  class_<train::GptTrainer>("Trainer")
+      .function("step", &trainer_step)
+      .function("evaluate", &trainer_evaluate)
+      .function("probe", &trainer_probe, allow_raw_pointers())
+      .function("probeIds", &trainer_probe_ids, allow_raw_pointers())
+      .function("config", &trainer_config)
+      .function("weights", &trainer_weights, allow_raw_pointers())
+      .function("steps", &trainer_steps)
+      .function("seqLen", &trainer_seq_len)
+      .function("vocabSize", &trainer_vocab_size)
+      .function("numParameters", &trainer_num_parameters);
+  function("createTrainer", &trainer_create, allow_raw_pointers());
   value_object<SamplingArgs>("SamplingArgs")
       .field("temperature", &SamplingArgs::temperature)
       .field("topK", &SamplingArgs::top_k)

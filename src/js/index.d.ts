@@ -288,6 +288,59 @@ export class LanguageModel extends Model {
 
 export type LoadedModel = LanguageModel | ImageClassifier | TextClassifier | Seq2SeqModel;
 
+export interface TrainerOptions {
+  /** Default 'induction'. copy / reverse / sort / addition: "question | answer" over digits, loss on the answer. */
+  task?: 'induction' | 'copy' | 'reverse' | 'sort' | 'addition';
+  /** induction: tokens before the repeat (default 8); others: digits (per operand), default 4. */
+  length?: number;
+  /** induction only: distinct tokens (default 16). */
+  vocab?: number;
+  layers?: number;      // default 2
+  heads?: number;       // default 2
+  dModel?: number;      // default 64
+  /** 0 (default): 4 * dModel. */
+  mlpWidth?: number;
+  batch?: number;       // default 16
+  optimizer?: 'adamw' | 'adam' | 'sgd';  // default 'adamw' (torch.optim semantics)
+  lr?: number;          // default 3e-3
+  weightDecay?: number; // default 0.01
+  momentum?: number;    // sgd, default 0.9
+  warmup?: number;      // linear warm-up steps, default 20
+  /** > 0: cosine decay to 0.1 x lr at this step; 0 (default): constant after warm-up. */
+  cosineSteps?: number;
+  /** Seed 001's gradient clipping; default { mode: 'norm', maxNorm: 1 }; null: none. */
+  clip?: { mode: 'norm'; maxNorm?: number; normType?: number } | { mode: 'value'; value?: number }
+    | { mode: 'clamp'; min?: number; max?: number } | { mode: 'none' } | null;
+  seed?: number;        // default 1: the same seed, the same run
+}
+
+export interface TrainerStep {
+  step: number; loss: number; accuracy: number; lr: number; gradNorm: number; tokensPerSecond: number;
+}
+
+/** A GPT trained step by step on a seeded task, in this engine. Create with ap.createTrainer. */
+export class Trainer implements Disposable {
+  private constructor();
+  readonly task: string;
+  /** The task's tokens by id. */
+  readonly vocab: string[];
+  readonly steps: number;
+  readonly seqLen: number;
+  readonly numParameters: number;
+  step(): TrainerStep;
+  /** Yields to the event loop between slices of about sliceMs (default 30). */
+  run(options: { steps: number; onProgress?: (s: TrainerStep) => void; signal?: AbortSignal; sliceMs?: number }): Promise<TrainerStep | null>;
+  /** Loss and answer accuracy on fixed held-out batches (default 8). */
+  evaluate(options?: { batches?: number }): { loss: number; accuracy: number; targets: number };
+  /** A fixed held-out sequence through the model, maps captured; dispose output. */
+  probe(): { ids: Int32Array; tokens: string[]; output: ModelOutput };
+  /** The model's files for ap.loadModel. */
+  save(options?: { name?: string }): { config: Record<string, any>; weights: Uint8Array };
+  readonly disposed: boolean;
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
 export type StateDictInput = Record<string, Float32Array | Float64Array | Uint8Array | number[] | Tensor>;
 
 /** Parameters by PyTorch name, train/eval. */
@@ -404,6 +457,8 @@ export class AttentionPlayground {
    * Errors name the config key or tensor (with both shapes) and the problem.
    */
   loadModel(files: ModelFiles): LoadedModel;
+  /** A GPT to train step by step on a seeded task. */
+  createTrainer(options?: TrainerOptions): Trainer;
 
   /** `new ap.MultiheadAttention(opts)` is `new MultiheadAttention(ap, opts)`; instanceof works with both. */
   MultiheadAttention: Bound<typeof MultiheadAttention>;

@@ -1090,6 +1090,146 @@ export class LanguageModel extends Model {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Training: a GPT trained step by step on a seeded task (train/trainer.hpp).
+const TRAINER_TASKS = ['induction', 'copy', 'reverse', 'sort', 'addition'];
+const TRAINER_OPTIMIZERS = ['adamw', 'adam', 'sgd'];
+const TRAINER_CLIPS = ['none', 'value', 'clamp', 'norm'];
+const TRAINER_KEYS = ['task', 'length', 'vocab', 'layers', 'heads', 'dModel', 'mlpWidth', 'batch', 'optimizer', 'lr',
+  'weightDecay', 'momentum', 'warmup', 'cosineSteps', 'clip', 'seed'];
+const CLIP_KEYS = { none: [], value: ['value'], clamp: ['min', 'max'], norm: ['maxNorm', 'normType'] };
+const yieldToEventLoop = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function trainerArgs(opts, fn) {
+  const o = checkOptions(opts, fn, TRAINER_KEYS);
+  const pick = (key, list, dflt) => {
+    const v = o[key] === undefined ? dflt : o[key];
+    if (typeof v !== 'string' || !list.includes(v)) throw new TypeError(`${fn}: ${key} must be one of ${list.join(', ')}, got ${describe(v)}`);
+    return list.indexOf(v);
+  };
+  const int = (key, dflt, lo, hi) => (o[key] === undefined ? dflt : checkInt(o[key], fn, key, lo, hi));
+  const num = (key, dflt, lo, hi) => (o[key] === undefined ? dflt : checkNumber(o[key], fn, key, { min: lo, max: hi }));
+  const task = pick('task', TRAINER_TASKS, 'induction');
+  const a = {
+    task, optimizer: pick('optimizer', TRAINER_OPTIMIZERS, 'adamw'), clip: 3,
+    length: int('length', TRAINER_TASKS[task] === 'induction' ? 8 : 4, 1, 64), vocab: int('vocab', 16, 2, 4096),
+    layers: int('layers', 2, 1, 12), heads: int('heads', 2, 1, 32), dModel: int('dModel', 64, 1, 1024),
+    mlpWidth: int('mlpWidth', 0, 0, 4096), batch: int('batch', 16, 1, 1024), lr: num('lr', 3e-3, 0, 10),
+    weightDecay: num('weightDecay', 0.01, 0, 10), momentum: num('momentum', 0.9, 0, 1), warmup: int('warmup', 20, 0, 2 ** 30),
+    cosineSteps: int('cosineSteps', 0, 0, 2 ** 30), seed: int('seed', 1, 0, MAX_SEED),
+    clipValue: 1, clampMin: -0.1, clampMax: 1, maxNorm: 1, normType: 2,
+  };
+  if (o.clip === null) a.clip = 0;
+  else if (o.clip !== undefined) {
+    const c = checkOptions(o.clip, fn, ['mode', 'value', 'min', 'max', 'maxNorm', 'normType']);
+    if (typeof c.mode !== 'string' || !TRAINER_CLIPS.includes(c.mode)) throw new TypeError(`${fn}: clip.mode must be one of ${TRAINER_CLIPS.join(', ')}, got ${describe(c.mode)}`);
+    for (const k of Object.keys(c)) if (k !== 'mode' && !CLIP_KEYS[c.mode].includes(k)) throw new TypeError(`${fn}: clip.${k} does not apply to clip mode '${c.mode}' (it takes ${CLIP_KEYS[c.mode].join(', ') || 'nothing'})`);
+    a.clip = TRAINER_CLIPS.indexOf(c.mode);
+    if (c.value !== undefined) a.clipValue = checkNumber(c.value, fn, 'clip.value', { min: 0, max: 1e30 });
+    if (c.min !== undefined) a.clampMin = checkNumber(c.min, fn, 'clip.min', { min: -1e30, max: 1e30 });
+    if (c.max !== undefined) a.clampMax = checkNumber(c.max, fn, 'clip.max', { min: -1e30, max: 1e30 });
+    if (c.maxNorm !== undefined) a.maxNorm = checkNumber(c.maxNorm, fn, 'clip.maxNorm', { min: 0, max: 1e30 });
+    if (c.normType !== undefined) {
+      if (c.normType !== Infinity) checkNumber(c.normType, fn, 'clip.normType', { min: 0, max: 1e30, minOpen: true });
+      a.normType = c.normType;
+    }
+  }
+  return a;
+}
+
+/**
+ * A GPT trained step by step on a seeded task, in this engine (create with ap.createTrainer).
+ * step() runs one optimizer step; run() many, handing control back to the event loop between
+ * slices so a page stays responsive.
+ */
+export class Trainer extends Owned {
+  #task;
+  #vocab;
+  /** @internal */
+  constructor(engine, handle, token, task) {
+    if (token !== INTERNAL) throw new TypeError('Trainer: create trainers with ap.createTrainer(options)');
+    super(engine, handle, 'Trainer');
+    this.#task = task;
+    const nb = engine._bytesIn(utf8Encoder.encode('trainer'), 'createTrainer');
+    try { this.#vocab = JSON.parse(engine._call('createTrainer', () => handle.config(nb))).tokenizer.vocab; } finally { nb.delete(); }
+  }
+  #h(fn) { return engineOf(this, fn)._self(this, fn); }
+  get task() { return this.#task; }
+  /** The tokens of the task's vocabulary, by id. */
+  get vocab() { return this.#vocab.slice(); }
+  get steps() { return this.#h('Trainer.steps').steps(); }
+  get seqLen() { return this.#h('Trainer.seqLen').seqLen(); }
+  get numParameters() { return this.#h('Trainer.numParameters').numParameters(); }
+  /** One optimizer step -> { step, loss, accuracy, lr, gradNorm, tokensPerSecond }. */
+  step() {
+    const fn = 'Trainer.step';
+    const e = engineOf(this, fn), h = this.#h(fn);
+    const t0 = performance.now();
+    const s = e._call(fn, () => h.step());
+    const ms = performance.now() - t0;
+    return { ...s, tokensPerSecond: ms > 0 ? (this.#tokensPerStep() * 1000) / ms : Infinity };
+  }
+  #tokensPerStep() { return this.seqLen * TRAINER_BATCH.get(this); }
+  /**
+   * Runs `steps` steps; between slices of about sliceMs (default 30) it yields to the event loop.
+   * onProgress(stats) after every step; an AbortSignal stops it between steps. Returns the last stats.
+   */
+  async run(opts) {
+    const fn = 'Trainer.run';
+    const o = checkOptions(opts, fn, ['steps', 'onProgress', 'signal', 'sliceMs']);
+    const steps = checkInt(o.steps, fn, 'steps', 1, 2 ** 31 - 1);
+    const slice = o.sliceMs === undefined ? 30 : checkNumber(o.sliceMs, fn, 'sliceMs', { min: 0, max: 10000 });
+    if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`${fn}: onProgress must be a function`);
+    let last = null, t0 = performance.now();
+    for (let i = 0; i < steps; ++i) {
+      if (o.signal?.aborted) break;
+      last = this.step();
+      o.onProgress?.(last);
+      if (performance.now() - t0 >= slice) {
+        await yieldToEventLoop();
+        if (this.disposed) throw new Error(`${fn}: the trainer was disposed while running`);
+        t0 = performance.now();
+      }
+    }
+    return last;
+  }
+  /** Loss and answer accuracy on `batches` (default 8) fixed held-out batches; no update. */
+  evaluate(opts) {
+    const fn = 'Trainer.evaluate';
+    const o = checkOptions(opts, fn, ['batches']);
+    const batches = o.batches === undefined ? 8 : checkInt(o.batches, fn, 'batches', 1, 1000);
+    const e = engineOf(this, fn), h = this.#h(fn);
+    return { ...e._call(fn, () => h.evaluate(batches)) };
+  }
+  /**
+   * A fixed held-out sequence through the current model: { ids, tokens, output } with output a
+   * ModelOutput (logits (T, V) and one map per layer, (heads, T, T)); the caller disposes output.
+   */
+  probe() {
+    const fn = 'Trainer.probe';
+    const e = engineOf(this, fn), h = this.#h(fn);
+    const idsBuf = e._call(fn, () => h.probeIds());
+    let ids;
+    try { ids = Int32Array.from(idsBuf.view()); } finally { idsBuf.delete(); }
+    const output = readModelOutput(e, e._call(fn, () => h.probe()), fn);
+    return { ids, tokens: Array.from(ids, (i) => this.#vocab[i]), output };
+  }
+  /** The model's files, as ap.loadModel takes them: { config, weights }. */
+  save(opts) {
+    const fn = 'Trainer.save';
+    const o = checkOptions(opts, fn, ['name']);
+    const name = o.name === undefined ? `${this.#task}-trained` : o.name;
+    if (typeof name !== 'string' || name.length > 200) throw new TypeError(`${fn}: name must be a string of at most 200 characters`);
+    const e = engineOf(this, fn), h = this.#h(fn);
+    const nb = e._bytesIn(utf8Encoder.encode(name), fn);
+    let config;
+    try { config = JSON.parse(e._call(fn, () => h.config(nb))); } finally { nb.delete(); }
+    const wb = e._call(fn, () => h.weights());
+    try { return { config, weights: wb.view().slice() }; } finally { wb.delete(); }
+  }
+}
+const TRAINER_BATCH = new WeakMap();
+
 const MODEL_CLASSES = { gpt2: LanguageModel, gpt: LanguageModel, 'se-cnn': ImageClassifier, 'seq2seq-rnn': Seq2SeqModel,
   'encoder-classifier': TextClassifier, 'encoder-decoder': Seq2SeqModel };
 
@@ -1440,6 +1580,27 @@ export class AttentionPlayground {
    * `weights` (the safetensors bytes) and `tokenizer` (the tokenizer's files by name, when its config
    * names a tokenizer that needs files). Returns the model class for its type.
    */
+  /**
+   * A GPT to train step by step on a seeded task (see Trainer): { task: 'induction' | 'copy' |
+   * 'reverse' | 'sort' | 'addition', length, vocab, layers, heads, dModel, mlpWidth, batch,
+   * optimizer: 'adamw' | 'adam' | 'sgd', lr, weightDecay, momentum, warmup, cosineSteps,
+   * clip: { mode: 'norm', maxNorm, normType } | { mode: 'value', value } | { mode: 'clamp', min, max } | null, seed }.
+   */
+  createTrainer(options) {
+    checkSelf(this, 'createTrainer');
+    const fn = 'createTrainer';
+    const a = trainerArgs(options, fn);
+    const task = TRAINER_TASKS[a.task];
+    const T = task === 'induction' ? 2 * a.length - 1 : task === 'addition' ? 3 * a.length + 2 : 2 * a.length;
+    const V = task === 'induction' ? a.vocab : 13, C = a.dModel, F = a.mlpWidth || 4 * C;
+    // One step: forward, backward (about twice the forward) and the optimizer.
+    this._work(fn, 3 * a.batch * T * (a.layers * (4 * C * C + 2 * C * F + T * (2 * C + 64 * a.heads)) + V * C) + PER_MATRIX);
+    const h = this._call(fn, () => this._M.createTrainer(a));
+    const t = new Trainer(this, h, INTERNAL, task);
+    TRAINER_BATCH.set(t, a.batch);
+    return t;
+  }
+
   loadModel(files) {
     checkSelf(this, 'loadModel');
     const fn = 'loadModel';

@@ -3,9 +3,13 @@
 // each task family lowers the loss and raises held-out accuracy; the same seed gives the
 // same run; a step allocates no tensor; options are refused with named errors.
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -131,6 +135,27 @@ TEST(GptTrainer, SavedModelLoadsAndGivesTheProbeLogits) {
   const float* got = g.forward(t.probe_ids().data(), T, 0);
   EXPECT_TRUE(all_close(got, want.data(), static_cast<size_t>(T * V), 0.0, 0.0));
   EXPECT_EQ(m.tokenizer->decode({3, 10, 12}), "3 | =");
+}
+
+// The first losses of a seeded run, written next to the parity file (tests/native/parity_test.cpp)
+// for tests/js/trainer.test.mjs, which runs the same options through the wasm package and
+// compares: training, too, gives the native build's numbers.
+TEST(GptTrainer, RecordsARunForTheWasmComparison) {
+  train::TrainerOptions o = small("addition");
+  o.clip = "norm";
+  o.optimizer = "adamw";
+  train::GptTrainer t(o);
+  std::ostringstream json;
+  json.precision(17);
+  json << "{\"options\": {\"task\": \"addition\", \"length\": " << o.length << ", \"layers\": " << o.layers
+       << ", \"heads\": " << o.heads << ", \"dModel\": " << o.d_model << ", \"batch\": " << o.batch
+       << ", \"lr\": " << o.lr << ", \"seed\": " << o.seed << "}, \"losses\": [";
+  for (int i = 0; i < 5; ++i) json << (i ? ", " : "") << t.step().loss;
+  json << "]}\n";
+  if (const char* parity = std::getenv("ATTN_PARITY_OUT")) {
+    std::ofstream(std::filesystem::path(parity).parent_path() / "trainer_parity.json") << json.str();
+  }
+  SUCCEED() << json.str();
 }
 
 TEST(GptTrainer, RefusesBadOptionsByName) {
