@@ -159,6 +159,19 @@ async function openFiles(fileList) {
   }
 }
 
+// A model trained on the Train page (train.mjs hands it over through sessionStorage).
+async function openTrained(state) {
+  const saved = JSON.parse(sessionStorage.getItem('attn-trained-model'));
+  const weights = Uint8Array.from(atob(saved.weights), (c) => c.charCodeAt(0));
+  const info = await app.client.request('load', { key: 'main', files: { config: JSON.stringify(saved.config), weights, tokenizer: {} } }, { transfer: [weights.buffer] });
+  app.entry = { name: 'trained', title: saved.config.name, description: saved.config.description, examples: saved.example ? [saved.example] : [], card: '' };
+  app.state = state;
+  app.state.model = 'trained';
+  if (!app.state.input) app.state.input = saved.example ?? '';
+  renderGallery();
+  await modelLoaded(info);
+}
+
 // ---------------------------------------------------------------------------
 // A loaded model: its inputs, examples and views.
 function viewsFor(info) {
@@ -639,6 +652,10 @@ async function restore(state) {
     $('input').value = state.input;
     if (app.info.kind === 'image') await loadSamples();
     else await analyze();
+    return;
+  }
+  if (state.model === 'trained' && sessionStorage.getItem('attn-trained-model')) {
+    await openTrained(state);
     return;
   }
   const entry = app.catalogue.find((e) => e.name === state.model) ?? app.catalogue[0];

@@ -242,6 +242,50 @@ const ops = {
     await ops.init();
     return positions({ n, d, seed, causal, learnedUrl: learnedUrl ? await learnedTable(learnedUrl) : null }, transfer);
   },
+  // Live training (the Train page): one Trainer at a time.
+  async trainCreate({ options }) {
+    await ops.init();
+    training.running = false;
+    training.trainer?.dispose();
+    training.trainer = null;
+    const t = ap.createTrainer(options);
+    training.trainer = t;
+    training.history = [];
+    return { task: t.task, vocab: t.vocab, seqLen: t.seqLen, numParameters: t.numParameters, snapshot: snapshot(t, []) };
+  },
+  // Runs until trainPause or `steps` more steps; progress after every slice of about 60 ms, with the
+  // probe's maps and the held-out accuracy at most every 400 ms.
+  async trainRun({ steps = Infinity }, progress) {
+    const t = trainer();
+    training.running = true;
+    const token = ++training.runs;
+    let done = 0, lastProbe = 0;
+    while (training.running && token === training.runs && done < steps) {
+      const batch = [];
+      const t0 = performance.now();
+      while (done < steps && performance.now() - t0 < 60) { batch.push(t.step()); ++done; }
+      const now = performance.now();
+      const probe = now - lastProbe > 400;
+      if (probe) lastProbe = now;
+      progress(0, 0, probe ? snapshot(t, batch) : { steps: batch });
+      await new Promise((r) => setTimeout(r, 0));  // lets trainPause (and any request) in
+      if (!training.trainer) throw new Error('the trainer was reset');
+    }
+    training.running = false;
+    return snapshot(t, []);
+  },
+  trainPause() {
+    training.running = false;
+    return { steps: training.trainer?.steps ?? 0 };
+  },
+  trainStep() {
+    const t = trainer();
+    return snapshot(t, [t.step()]);
+  },
+  trainSave({ name }) {
+    const files = trainer().save({ name });
+    return { config: files.config, weights: files.weights };
+  },
   unload({ key }) {
     models.get(key)?.dispose();
     models.delete(key);
@@ -361,6 +405,33 @@ function transpose(a, rows, cols) {
   return out;
 }
 
+const training = { trainer: null, running: false, runs: 0 };
+function trainer() {
+  if (!training.trainer) throw new Error('no trainer: create one first');
+  return training.trainer;
+}
+// The trainer's state for the page: the new steps' stats, the held-out loss and accuracy, and
+// the probe sequence's tokens, next-token predictions and attention maps.
+function snapshot(t, steps) {
+  const evalStats = t.evaluate({ batches: 4 });
+  const p = t.probe();
+  try {
+    const V = t.vocab.length, logits = p.output.logits.toArray();
+    const predicted = Array.from(p.ids, (_, i) => {
+      let best = 0;
+      for (let v = 1; v < V; ++v) if (logits[i * V + v] > logits[i * V + best]) best = v;
+      return t.vocab[best];
+    });
+    const maps = p.output.attentions.map((a) => {
+      const [heads, rows, cols] = a.weights.shape;
+      return { layer: a.layer, kind: a.kind, heads, rows, cols, weights: a.weights.toArray() };
+    });
+    return { steps, total: t.steps, eval: evalStats, probe: { tokens: p.tokens, predicted, maps } };
+  } finally {
+    p.output.dispose();
+  }
+}
+
 function model(key) {
   const m = models.get(key);
   if (!m) throw new Error(`no model '${key}' is loaded`);
@@ -372,7 +443,8 @@ self.onmessage = async ({ data }) => {
   const transfer = [];
   try {
     if (!Object.hasOwn(ops, op)) throw new Error(`unknown request '${op}'`);
-    const progress = (loaded, total) => self.postMessage({ id, progress: { loaded, total } });
+    // Downloads report { loaded, total }; training reports its own payload.
+    const progress = (loaded, total, data) => self.postMessage({ id, progress: data ?? { loaded, total } });
     const result = await ops[op](data, progress, transfer);
     self.postMessage({ id, ok: true, result }, transfer);
   } catch (e) {
