@@ -79,7 +79,7 @@ test('arguments are checked in JS: types, ranges and option keys, with the funct
   rejects(() => ap.alibiBias(10n, 1, 1), TypeError, /^alibiBias: heads must be an integer, got 10n/);
   rejects(() => ap.applyRope(q, { style: 3 }), TypeError, /^applyRope: style must be one of 'interleaved', 'half_split'; got 3/);
   rejects(() => ap.scaledDotProductAttention(q, q, q, { casual: true }), TypeError,
-    /^scaledDotProductAttention: unknown option 'casual' \(valid options: mask, causal, isCausal, selection, k, threshold, renormalize, seed, scale, dropoutP\)/);
+    /^scaledDotProductAttention: unknown option 'casual' \(valid options: mask, causal, isCausal, steps, selection, k, threshold, renormalize, seed, scale, dropoutP\)/);
   rejects(() => ap.scaledDotProductAttention(q, q, q, { seed: 'abc' }), TypeError, /^scaledDotProductAttention: seed must be an integer, got "abc"/);
   rejects(() => ap.scaledDotProductAttention(q, q, q, { dropoutP: '0.5' }), TypeError, /^scaledDotProductAttention: dropoutP must be a number/);
   rejects(() => new ap.MultiheadAttention({ embedDim: 4, numHeads: 2, dropout: '0.5' }), TypeError, /^MultiheadAttention: dropout must be a number/);
