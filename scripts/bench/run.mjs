@@ -41,7 +41,7 @@ function parseArgs(argv) {
  */
 function prepare(workloads) {
   const script = join(root, 'scripts/bench/export_onnx.py');
-  const files = (w) => (w.kind.startsWith('gpt') ? ['gpt_decode.onnx', 'gpt_ref.safetensors'] : [`${w.name}.onnx`, `${w.name}.safetensors`]);
+  const files = (w) => (w.kind === 'train' ? [] : w.kind.startsWith('gpt') ? ['gpt_decode.onnx', 'gpt_ref.safetensors'] : [`${w.name}.onnx`, `${w.name}.safetensors`]);
   const older = (f) => dataDir === defaultDataDir && statSync(join(dataDir, f)).mtimeMs < statSync(script).mtimeMs;
   const stale = workloads.filter((w) => files(w).some((f) => !existsSync(join(dataDir, f)) || older(f)));
   if (stale.length && dataDir !== defaultDataDir) {
@@ -107,6 +107,7 @@ function summarize(a, workloads, rounds, peakRounds, nat) {
       engines[e] = {
         ms, rounds: times, gflops: ms ? w.flops / (ms * 1e6) : null,
         ...(w.tokens && ms ? { tokensPerS: (w.tokens * 1000) / ms } : {}),
+        ...(w.kind === 'train' && ms ? { stepsPerS: 1000 / ms } : {}),
         maxAbsError: runs.find((r) => r.errors)?.errors ?? null,
         ...(skipped ? { skipped: 'no API yet' } : {}),
         ...(failed.length ? { failed: failed.map((r) => r.error ?? `outside tolerance: ${JSON.stringify(r.errors)}`) } : {}),

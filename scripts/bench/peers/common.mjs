@@ -14,12 +14,17 @@ export const defaultDataDir = join(root, 'build/bench/data');
 export const dataDir = process.env.ATTN_BENCH_DATA ?? defaultDataDir;
 
 export const GPT = { NL: 6, NH: 8, C: 256, V: 4096, P: 256, T: 128, N: 64 };
+// The training step of issue 9/10: a 2-layer, 128-wide GPT on 64-token sequences (the copy task
+// with 32 digits: "x | x" is 65 tokens), batch 8, AdamW with clip_grad_norm_.
+export const TRAIN = { task: 'copy', length: 32, layers: 2, heads: 4, dModel: 128, batch: 8, V: 13, T: 64 };
 
 // FLOPs as computed (dense score matrices, also where a causal mask zeroes half of them);
 // softmax, layer norms and activations are not counted.
 const mhaFlops = (L, D) => 8 * L * D * D + 4 * L * L * D;         // QKV 6LD² + out 2LD² + QKᵀ, PV 2L²D each
 const encFlops = (L, D) => mhaFlops(L, D) + 16 * L * D * D;        // + feed-forward D->4D->D
 function gptPrefillFlops({ NL, C, V, T }) { return NL * (24 * T * C * C + 4 * T * T * C) + 2 * T * C * V; }
+// Forward + backward (about twice the forward's products) of B sequences; AdamW not counted.
+function trainFlops({ layers, dModel: C, V, T, batch }) { return 3 * batch * (layers * (24 * T * C * C + 4 * T * T * C) + 2 * T * C * V); }
 function gptDecodeFlops({ NL, C, V, T, N }) {
   let f = 0;
   for (let j = 0; j < N; ++j) f += NL * (24 * C * C + 4 * (T + j + 1) * C) + 2 * C * V;
@@ -36,6 +41,8 @@ export const WORKLOADS = [
   { name: 'gpt_prefill', kind: 'gpt_prefill', flops: gptPrefillFlops(GPT), label: `GPT prefill ${GPT.T} tokens` },
   { name: 'gpt_decode', kind: 'gpt_decode', flops: gptDecodeFlops(GPT), tokens: GPT.N,
     label: `GPT decode ${GPT.N} tokens after ${GPT.T}` },
+  { name: 'train_step', kind: 'train', flops: trainFlops(TRAIN),
+    label: `training step: GPT ${TRAIN.layers} layers, d ${TRAIN.dModel}, ${TRAIN.batch} x ${TRAIN.T} tokens, AdamW` },
 ];
 
 // |actual - expected| <= atol + rtol |expected|, per workload (float32 engines against torch's float32).
@@ -44,6 +51,7 @@ export const TOLERANCE = {
   enc: { atol: 1e-3, rtol: 1e-3 },
   gpt_prefill: { atol: 2e-3, rtol: 1e-3 },
   gpt_decode: { atol: 2e-3, rtol: 1e-3 },
+  train: { atol: 0, rtol: 0 },
 };
 
 /** A safetensors file as { meta, tensors: { name: { shape, data: Float32Array } } } (F32 only). */
@@ -65,6 +73,9 @@ export function readSafetensors(path) {
 
 /** The inputs of one workload: tensors (weights w.*, input in.x, references ref.*), GPT files. */
 export function loadData(workload) {
+  // Training has no input files: the batches come from the task's seeded generator. Its numbers
+  // are checked by the tests (gradients against autograd, the native build's losses), not here.
+  if (workload.kind === 'train') return {};
   if (workload.kind === 'mha' || workload.kind === 'enc') return readSafetensors(join(dataDir, `${workload.name}.safetensors`));
   const ref = readSafetensors(join(dataDir, 'gpt_ref.safetensors')).tensors;
   return {
@@ -81,6 +92,7 @@ export function loadData(workload) {
 export function references(workload, data) {
   if (workload.kind === 'mha') return { out: data.tensors['ref.out'].data, weights: data.tensors['ref.weights'].data };
   if (workload.kind === 'enc') return { out: data.tensors['ref.out'].data };
+  if (workload.kind === 'train') return {};
   return data.ref;
 }
 

@@ -23,6 +23,7 @@ const session = (file) => ort.InferenceSession.create(readFileSync(join(dataDir,
 const ids = (a) => new ort.Tensor('int64', BigInt64Array.from(a, BigInt), [1, a.length]);
 
 async function setup(w, data) {
+  if (w.kind === 'train') return null;  // onnxruntime-web has no training API (its on-device training was removed)
   if (w.kind === 'mha' || w.kind === 'enc') {
     const s = await session(`${w.name}.onnx`);
     const x = data.tensors['in.x'];

@@ -4,7 +4,7 @@
 // forward(ids, { position }) over the KV cache. There is no JS encoder-layer API yet.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { root } from './common.mjs';
+import { TRAIN, root } from './common.mjs';
 
 export const dir = process.env.ATTN_BENCH_PACKAGE ?? root;
 export const wasmFiles = [join(dir, 'dist/attention_playground.wasm')];
@@ -18,6 +18,15 @@ export async function load() {
 
 function setup(ap, w, data) {
   if (w.kind === 'enc') return null;  // no JS encoder-layer API
+  if (w.kind === 'train') {
+    const { task, length, layers, heads, dModel, batch } = TRAIN;
+    const t = ap.createTrainer({ task, length, layers, heads, dModel, batch, seed: 1 });
+    return {
+      iterate() { const t0 = performance.now(); t.step(); return performance.now() - t0; },
+      outputs() { return {}; },
+      dispose() { t.dispose(); },
+    };
+  }
   if (w.kind === 'mha') {
     const t = data.tensors;
     const mha = new ap.MultiheadAttention({ embedDim: w.D, numHeads: w.H });

@@ -76,6 +76,7 @@ function timed(run, names) {
 }
 
 function setup(w, data) {
+  if (w.kind === 'train') return null;  // not ported: the GPT's training step would need its own tfjs model (README)
   if (w.kind === 'mha' || w.kind === 'enc') {
     const t = data.tensors, { L, D, H } = w;
     const x = tf.tensor2d(t['in.x'].data, [L, D]);
