@@ -1,0 +1,305 @@
+#include "models/encoder_classifier_train.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/size.hpp"
+#include "kernels/activation.hpp"
+#include "kernels/elementwise.hpp"
+#include "nn/functional_backward.hpp"
+
+namespace attn {
+
+namespace F = nn::functional;
+
+namespace {
+constexpr const char* kWhat = "EncoderClassifierTrain";
+inline size_t sz(int64_t n) { return static_cast<size_t>(n); }
+void zero(Tensor& t) noexcept { std::fill(t.data(), t.data() + t.numel(), 0.0f); }
+}  // namespace
+
+EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t B, int64_t T)
+    : model_(model), B_(B), T_(T) {
+  const EncoderClassifierConfig& c = model.config;
+  ATTN_CHECK(B >= 1, kWhat, ": B (the batch size) must be at least 1, got ", B);
+  ATTN_CHECK(T >= 1 && T <= c.max_position, kWhat, ": T must be in [1, max_position = ", c.max_position, "], got ", T);
+  ATTN_CHECK(c.dropout == 0.0f, kWhat, ": the model's dropout must be 0 (dropout is not modelled in training), got ",
+             c.dropout);
+  if (model.parameter_layout().slots().empty()) model.pack_parameters();
+
+  const Arena& layout = model.parameter_layout();
+  grads_.resize(layout.slots().size());
+  std::vector<Tensor*> slots;
+  for (size_t i = 0; i < grads_.size(); ++i) {
+    slots.push_back(&grads_[i]);
+    names_.push_back(layout.slots()[i].name);
+  }
+  grad_arena_ = layout.like(slots);
+  grad_arena_.allocate("EncoderClassifierTrain gradients");
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
+  std::map<std::string, Tensor*> params;
+  for (auto& [name, t] : model.named_parameters()) params[name] = t;
+  auto param = [&](const std::string& name) -> const float* {
+    ATTN_CHECK(params.count(name), kWhat, ": the model has no parameter \"", name, "\"");
+    return params[name]->data();
+  };
+  auto grad = [&](const std::string& name) -> float* {
+    ATTN_CHECK(index.count(name), kWhat, ": the gradient layout has no slot \"", name, "\"");
+    return grads_[index[name]].data();
+  };
+  d_word_ = grad("embeddings.word_embeddings.weight");
+  d_pos_ = grad("embeddings.position_embeddings.weight");
+  if (model.embeddings.token_type_embeddings) d_type_ = grad("embeddings.token_type_embeddings.weight");
+  d_eln_w_ = grad("embeddings.LayerNorm.weight");
+  d_eln_b_ = grad("embeddings.LayerNorm.bias");
+  d_pool_w_ = grad("pooler.dense.weight");
+  d_pool_b_ = grad("pooler.dense.bias");
+  d_cls_w_ = grad("classifier.weight");
+  d_cls_b_ = grad("classifier.bias");
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    Layer y;
+    y.m = &model.encoder.layer(l);
+    y.in_w = param(p + "self_attn.in_proj_weight");
+    y.in_b = param(p + "self_attn.in_proj_bias");
+    y.d_in_w = grad(p + "self_attn.in_proj_weight");
+    y.d_in_b = grad(p + "self_attn.in_proj_bias");
+    y.d_out_w = grad(p + "self_attn.out_proj.weight");
+    y.d_out_b = grad(p + "self_attn.out_proj.bias");
+    y.d_l1_w = grad(p + "linear1.weight");
+    y.d_l1_b = grad(p + "linear1.bias");
+    y.d_l2_w = grad(p + "linear2.weight");
+    y.d_l2_b = grad(p + "linear2.bias");
+    y.d_n1_w = grad(p + "norm1.weight");
+    y.d_n1_b = grad(p + "norm1.bias");
+    y.d_n2_w = grad(p + "norm2.weight");
+    y.d_n2_b = grad(p + "norm2.bias");
+    layers_.push_back(y);
+  }
+
+  const char* what = "EncoderClassifierTrain: the batch";
+  const int64_t L = c.num_layers, D = c.d_model, H = c.nhead, Fw = c.dim_feedforward, K = c.num_classes;
+  const int64_t N = checked_mul(B, T, what), LN = checked_mul(L, N, what);
+  acts_.add("emb", &emb_, {N, D});
+  acts_.add("emb_mean", &emb_mean_, {N});
+  acts_.add("emb_rstd", &emb_rstd_, {N});
+  acts_.add("x", &x_, {L + 1, N, D});
+  acts_.add("qkv", &qkv_, {L, N, 3 * D});
+  acts_.add("att", &att_, {L, B, H, T, T});
+  acts_.add("atty", &atty_, {L, N, D});
+  acts_.add("r1", &r1_, {L, N, D});
+  acts_.add("mean1", &mean1_, {L, N});
+  acts_.add("rstd1", &rstd1_, {L, N});
+  acts_.add("h1", &h1_, {L, N, D});
+  acts_.add("f", &f_, {LN, Fw});
+  acts_.add("fa", &fa_, {LN, Fw});
+  acts_.add("r2", &r2_, {L, N, D});
+  acts_.add("mean2", &mean2_, {L, N});
+  acts_.add("rstd2", &rstd2_, {L, N});
+  acts_.add("kpm", &kpm_, {B, T});
+  acts_.add("pooled", &pooled_, {B, D});
+  acts_.add("logits", &logits_, {B, K});
+  acts_.add("probs", &probs_, {B, K});
+  acts_.add("losses", &losses_, {B});
+  acts_.add("dA", &dA_, {N, D});
+  acts_.add("dB", &dB_, {N, D});
+  acts_.add("dC", &dC_, {N, D});
+  acts_.add("dD", &dD_, {N, D});
+  acts_.add("dqkv", &dqkv_, {N, 3 * D});
+  acts_.add("df", &df_, {N, Fw});
+  acts_.add("dfa", &dfa_, {N, Fw});
+  acts_.add("datt", &datt_, {T, T});
+  acts_.add("dpool", &dpool_, {B, D});
+  acts_.add("dlogits", &dlogits_, {B, K});
+  acts_.add("dlosses", &dlosses_, {B});
+  acts_.allocate("EncoderClassifierTrain activations");
+  ids_.resize(sz(N));
+  labels_.resize(sz(B));
+}
+
+NamedTensors EncoderClassifierTrain::named_gradients() {
+  NamedTensors out;
+  for (size_t i = 0; i < grads_.size(); ++i) out.push_back({names_[i], &grads_[i]});
+  return out;
+}
+
+const float* EncoderClassifierTrain::attention(int64_t layer) const {
+  ATTN_CHECK(layer >= 0 && layer < model_.config.num_layers, kWhat, ".attention: layer ", layer, " is outside [0, ",
+             model_.config.num_layers, ")");
+  return att_.data() + layer * B_ * model_.config.nhead * T_ * T_;
+}
+
+void EncoderClassifierTrain::zero_grad() noexcept {
+  const Tensor flat = grad_arena_.flat();
+  float* g = static_cast<float*>(flat.raw_data());
+  std::fill(g, g + flat.numel(), 0.0f);
+}
+
+float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding, const int32_t* labels) {
+  const EncoderClassifierConfig& c = model_.config;
+  const int64_t B = B_, T = T_, N = B * T, D = c.d_model, H = c.nhead, hs = D / H, Fw = c.dim_feedforward;
+  const int64_t K = c.num_classes, V = c.vocab_size;
+  ATTN_CHECK(ids && labels, kWhat, ".forward: ids or labels is null");
+  for (int64_t i = 0; i < N; ++i)
+    ATTN_CHECK(ids[i] >= 0 && ids[i] < V, kWhat, ".forward: id ", ids[i], " at index ", i, " is outside [0, ", V, ")");
+  for (int64_t b = 0; b < B; ++b) {
+    ATTN_CHECK(labels[b] >= 0 && labels[b] < K, kWhat, ".forward: label ", labels[b], " of sequence ", b,
+               " is outside [0, ", K, ")");
+    bool any = !padding;
+    for (int64_t t = 0; t < T && !any; ++t) any = !padding[b * T + t];
+    ATTN_CHECK(any, kWhat, ".forward: sequence ", b, " is all padding");
+  }
+  std::copy(ids, ids + N, ids_.begin());
+  std::copy(labels, labels + B, labels_.begin());
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const auto& e = model_.embeddings;
+
+  // Embeddings: word + position + token type 0, then LayerNorm (statistics saved).
+  float* emb = emb_.data();
+  const float* word = e.word_embeddings.weight.data();
+  const float* pos = e.position_embeddings.weight.data();
+  const float* type0 = e.token_type_embeddings ? e.token_type_embeddings->weight.data() : nullptr;
+  for (int64_t r = 0; r < N; ++r) {
+    float* row = emb + r * D;
+    std::copy(word + int64_t{ids[r]} * D, word + (int64_t{ids[r]} + 1) * D, row);
+    kernels::f32_add(sz(D), row, pos + (r % T) * D, row);
+    if (type0) kernels::f32_add(sz(D), row, type0, row);
+  }
+  F::layernorm_forward(x_.data(), emb_mean_.data(), emb_rstd_.data(), emb, e.LayerNorm.weight.data(),
+                       e.LayerNorm.bias.data(), N, D, e.LayerNorm.eps);
+  const bool masked = padding != nullptr;
+  if (masked) nn::additive_key_mask(kpm_.data(), T, padding, B, T);
+
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const int64_t l = static_cast<int64_t>(li);
+    const Layer& y = layers_[li];
+    const nn::TransformerEncoderLayer& m = *y.m;
+    const float* x = x_.data() + l * N * D;
+    float* qkv = qkv_.data() + l * N * 3 * D;
+    float* att = att_.data() + l * B * H * T * T;
+    float* atty = atty_.data() + l * N * D;
+    float* r1 = r1_.data() + l * N * D;
+    float* h1 = h1_.data() + l * N * D;
+    float* f = f_.data() + l * N * Fw;
+    float* fa = fa_.data() + l * N * Fw;
+    float* r2 = r2_.data() + l * N * D;
+    float* out = x_.data() + (l + 1) * N * D;
+    using Proj = MultiheadAttention::Projection;
+    m.self_attn.project(Proj::query, qkv, 3 * D, x, D, N);
+    m.self_attn.project(Proj::key, qkv + D, 3 * D, x, D, N);
+    m.self_attn.project(Proj::value, qkv + 2 * D, 3 * D, x, D, N);
+    for (int64_t b = 0; b < B; ++b) {
+      const float* q = qkv + b * T * 3 * D;
+      F::attention_forward(atty + b * T * D, D, att + b * H * T * T, {q, 3 * D, hs}, {q + D, 3 * D, hs},
+                           {q + 2 * D, 3 * D, hs}, H, T, T, hs, scale, /*causal=*/false,
+                           masked ? kpm_.data() + b * T : nullptr, 0);
+    }
+    m.self_attn.out_proj.forward(r1, D, atty, D, N);
+    F::residual_forward(r1, x, r1, N * D);
+    F::layernorm_forward(h1, mean1_.data() + l * N, rstd1_.data() + l * N, r1, m.norm1.weight.data(),
+                         m.norm1.bias.data(), N, D, m.norm1.eps);
+    m.linear1.forward(f, Fw, h1, D, N);
+    F::gelu_forward(fa, f, N * Fw, F::GeluApproximation::none);
+    m.linear2.forward(r2, D, fa, Fw, N);
+    F::residual_forward(r2, h1, r2, N * D);
+    F::layernorm_forward(out, mean2_.data() + l * N, rstd2_.data() + l * N, r2, m.norm2.weight.data(),
+                         m.norm2.bias.data(), N, D, m.norm2.eps);
+  }
+  // Pooler on the [CLS] rows (position 0 of each sequence), then the classifier.
+  const float* hidden = x_.data() + c.num_layers * N * D;
+  model_.pooler.dense.forward(pooled_.data(), D, hidden, T * D, B);
+  kernels::f32_tanh(sz(B * D), pooled_.data(), pooled_.data());
+  model_.classifier.forward(logits_.data(), K, pooled_.data(), D, B);
+  F::cross_entropy_forward(losses_.data(), probs_.data(), logits_.data(), labels_.data(), B, K, -100, 0.0f);
+  double sum = 0;
+  for (int64_t b = 0; b < B; ++b) sum += losses_.data()[b];
+  has_forward_ = true;
+  return static_cast<float>(sum / static_cast<double>(B));
+}
+
+void EncoderClassifierTrain::backward() {
+  ATTN_CHECK(has_forward_, kWhat, ".backward: call forward first");
+  const EncoderClassifierConfig& c = model_.config;
+  const int64_t B = B_, T = T_, N = B * T, D = c.d_model, H = c.nhead, hs = D / H, Fw = c.dim_feedforward;
+  const int64_t K = c.num_classes;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const auto& e = model_.embeddings;
+
+  // Loss -> logits -> pooled -> the [CLS] rows of the encoder's output (dA).
+  std::fill(dlosses_.data(), dlosses_.data() + B, 1.0f / static_cast<float>(B));
+  zero(dlogits_);
+  F::cross_entropy_backward(dlogits_.data(), dlosses_.data(), probs_.data(), labels_.data(), B, K, -100, 0.0f);
+  zero(dpool_);
+  F::linear_backward(dpool_.data(), d_cls_w_, d_cls_b_, dlogits_.data(), pooled_.data(), model_.classifier.weight.data(),
+                     B, D, K);
+  const float* pooled = pooled_.data();
+  float* dp = dpool_.data();
+  for (int64_t i = 0; i < B * D; ++i) dp[i] *= 1.0f - pooled[i] * pooled[i];  // tanh'
+  // dense read rows 0, T, 2T, ... of the hidden states: its gradient goes to those rows only.
+  zero(dB_);
+  const float* hidden = x_.data() + c.num_layers * N * D;
+  for (int64_t b = 0; b < B; ++b)
+    F::linear_backward(dB_.data() + b * T * D, d_pool_w_, d_pool_b_, dp + b * D, hidden + b * T * D,
+                       model_.pooler.dense.weight.data(), 1, D, D);
+  float* dout = dB_.data();  // d (the current layer's output)
+  float* spare = dA_.data();
+
+  for (int64_t l = c.num_layers - 1; l >= 0; --l) {
+    const Layer& y = layers_[sz(l)];
+    const nn::TransformerEncoderLayer& m = *y.m;
+    const float* x = x_.data() + l * N * D;
+    const float* qkv = qkv_.data() + l * N * 3 * D;
+    const float* att = att_.data() + l * B * H * T * T;
+    const float* atty = atty_.data() + l * N * D;
+    const float* r1 = r1_.data() + l * N * D;
+    const float* h1 = h1_.data() + l * N * D;
+    const float* f = f_.data() + l * N * Fw;
+    const float* fa = fa_.data() + l * N * Fw;
+    const float* r2 = r2_.data() + l * N * D;
+
+    // out = LN2(r2), r2 = h1 + linear2(gelu(linear1(h1))).
+    zero(dC_);  // d r2
+    F::layernorm_backward(dC_.data(), y.d_n2_w, y.d_n2_b, dout, r2, m.norm2.weight.data(), mean2_.data() + l * N,
+                          rstd2_.data() + l * N, N, D);
+    zero(dfa_);
+    F::linear_backward(dfa_.data(), y.d_l2_w, y.d_l2_b, dC_.data(), fa, m.linear2.weight.data(), N, Fw, D);
+    zero(df_);
+    F::gelu_backward(df_.data(), dfa_.data(), f, N * Fw, F::GeluApproximation::none);
+    // d h1 = d r2 (the residual) + linear1's input gradient.
+    F::linear_backward(dC_.data(), y.d_l1_w, y.d_l1_b, df_.data(), h1, m.linear1.weight.data(), N, D, Fw);
+    // h1 = LN1(r1), r1 = x + out_proj(attention(in_proj(x))).
+    zero(dD_);  // d r1
+    F::layernorm_backward(dD_.data(), y.d_n1_w, y.d_n1_b, dC_.data(), r1, m.norm1.weight.data(), mean1_.data() + l * N,
+                          rstd1_.data() + l * N, N, D);
+    zero(dC_);  // d atty
+    F::linear_backward(dC_.data(), y.d_out_w, y.d_out_b, dD_.data(), atty, m.self_attn.out_proj.weight.data(), N, D, D);
+    zero(dqkv_);
+    for (int64_t b = 0; b < B; ++b) {
+      float* dq = dqkv_.data() + b * T * 3 * D;
+      const float* q = qkv + b * T * 3 * D;
+      F::attention_backward({dq, 3 * D, hs}, {dq + D, 3 * D, hs}, {dq + 2 * D, 3 * D, hs}, datt_.data(),
+                            dC_.data() + b * T * D, D, att + b * H * T * T, {q, 3 * D, hs}, {q + D, 3 * D, hs},
+                            {q + 2 * D, 3 * D, hs}, H, T, T, hs, scale);
+    }
+    // d x = d r1 (the residual) + in_proj's input gradient, into the spare buffer.
+    std::copy(dD_.data(), dD_.data() + N * D, spare);
+    F::linear_backward(spare, y.d_in_w, y.d_in_b, dqkv_.data(), x, y.in_w, N, D, 3 * D);
+    std::swap(dout, spare);
+  }
+  // x_0 = LN_e(emb): d emb, then the tables (the padding_idx row gets no gradient, as torch).
+  zero(dC_);
+  F::layernorm_backward(dC_.data(), d_eln_w_, d_eln_b_, dout, emb_.data(), e.LayerNorm.weight.data(),
+                        emb_mean_.data(), emb_rstd_.data(), N, D);
+  const float* demb = dC_.data();
+  const int64_t pad = c.pad_id;
+  for (int64_t r = 0; r < N; ++r) {
+    const float* g = demb + r * D;
+    if (ids_[sz(r)] != pad) kernels::f32_add(sz(D), d_word_ + int64_t{ids_[sz(r)]} * D, g, d_word_ + int64_t{ids_[sz(r)]} * D);
+    kernels::f32_add(sz(D), d_pos_ + (r % T) * D, g, d_pos_ + (r % T) * D);
+    if (d_type_) kernels::f32_add(sz(D), d_type_, g, d_type_);
+  }
+}
+
+}  // namespace attn
