@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Retrains the GPTs the page ships (web/models/*) with the native trainer
-# (scripts/train/attn_train.cpp): each command is the one its MODEL_CARD.md states.
+# Retrains the models the page ships (web/models/*) with the native trainers
+# (scripts/train/*.cpp): each command is the one its MODEL_CARD.md states.
 # Deterministic for the seeds below; each run takes minutes on one core.
 #   scripts/train.sh [induction-2l|fortunes-char ...]   (default: all)
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/build.sh native
 train=build/native/scripts/train/attn_train
 models=("$@")
-[[ ${#models[@]} -gt 0 ]] || models=(induction-2l fortunes-char)
+[[ ${#models[@]} -gt 0 ]] || models=(induction-2l fortunes-char brackets-encoder)
 for m in "${models[@]}"; do
   case $m in
     induction-2l)
@@ -17,6 +17,9 @@ for m in "${models[@]}"; do
     fortunes-char)
       $train --task char-lm --layers 4 --heads 4 --d-model 128 --context 128 --vocab 96 \
         --batch 16 --steps 1500 --lr 0.002 --warmup 75 --seed 1337 --clip-norm 1 --out web/models/fortunes-char ;;
-    *) echo "unknown model '$m' (induction-2l, fortunes-char)" >&2; exit 1 ;;
+    brackets-encoder)
+      build/native/scripts/train/train_brackets --layers 3 --lr 0.002 --steps 6000 --warmup 300 --seed 1337 \
+        --out web/models/brackets-encoder ;;
+    *) echo "unknown model '$m' (induction-2l, fortunes-char, brackets-encoder)" >&2; exit 1 ;;
   esac
 done
