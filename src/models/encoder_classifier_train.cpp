@@ -39,12 +39,6 @@ EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t
   grad_arena_.allocate("EncoderClassifierTrain gradients");
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
-  std::map<std::string, Tensor*> params;
-  for (auto& [name, t] : model.named_parameters()) params[name] = t;
-  auto param = [&](const std::string& name) -> const float* {
-    ATTN_CHECK(params.count(name), kWhat, ": the model has no parameter \"", name, "\"");
-    return params[name]->data();
-  };
   auto grad = [&](const std::string& name) -> float* {
     ATTN_CHECK(index.count(name), kWhat, ": the gradient layout has no slot \"", name, "\"");
     return grads_[index[name]].data();
@@ -58,24 +52,11 @@ EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t
   d_pool_b_ = grad("pooler.dense.bias");
   d_cls_w_ = grad("classifier.weight");
   d_cls_b_ = grad("classifier.bias");
+  nn::check_trainable(model.encoder.layer(0).options(), kWhat);
   for (int64_t l = 0; l < c.num_layers; ++l) {
-    const std::string p = "encoder.layers." + std::to_string(l) + ".";
     Layer y;
     y.m = &model.encoder.layer(l);
-    y.in_w = param(p + "self_attn.in_proj_weight");
-    y.in_b = param(p + "self_attn.in_proj_bias");
-    y.d_in_w = grad(p + "self_attn.in_proj_weight");
-    y.d_in_b = grad(p + "self_attn.in_proj_bias");
-    y.d_out_w = grad(p + "self_attn.out_proj.weight");
-    y.d_out_b = grad(p + "self_attn.out_proj.bias");
-    y.d_l1_w = grad(p + "linear1.weight");
-    y.d_l1_b = grad(p + "linear1.bias");
-    y.d_l2_w = grad(p + "linear2.weight");
-    y.d_l2_b = grad(p + "linear2.bias");
-    y.d_n1_w = grad(p + "norm1.weight");
-    y.d_n1_b = grad(p + "norm1.bias");
-    y.d_n2_w = grad(p + "norm2.weight");
-    y.d_n2_b = grad(p + "norm2.bias");
+    y.g = nn::encoder_layer_grads(grad, "encoder.layers." + std::to_string(l) + ".");
     layers_.push_back(y);
   }
 
@@ -107,6 +88,7 @@ EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t
   acts_.add("dB", &dB_, {N, D});
   acts_.add("dC", &dC_, {N, D});
   acts_.add("dD", &dD_, {N, D});
+  acts_.add("dE", &dE_, {N, D});
   acts_.add("dqkv", &dqkv_, {N, 3 * D});
   acts_.add("df", &df_, {N, Fw});
   acts_.add("dfa", &dfa_, {N, Fw});
@@ -115,6 +97,19 @@ EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t
   acts_.add("dlogits", &dlogits_, {B, K});
   acts_.add("dlosses", &dlosses_, {B});
   acts_.allocate("EncoderClassifierTrain activations");
+  for (int64_t l = 0; l < L; ++l) {
+    nn::EncoderLayerActs& a = layers_[sz(l)].a;
+    a.x = x_.data() + l * N * D;
+    a.qkv = qkv_.data() + l * N * 3 * D;
+    a.att = att_.data() + l * B * H * T * T;
+    a.atty = atty_.data() + l * N * D;
+    a.n1 = {r1_.data() + l * N * D, mean1_.data() + l * N, rstd1_.data() + l * N};
+    a.h1 = h1_.data() + l * N * D;
+    a.f = f_.data() + l * N * Fw;
+    a.fa = fa_.data() + l * N * Fw;
+    a.n2 = {r2_.data() + l * N * D, mean2_.data() + l * N, rstd2_.data() + l * N};
+    a.out = x_.data() + (l + 1) * N * D;
+  }
   ids_.resize(sz(N));
   labels_.resize(sz(B));
 }
@@ -139,7 +134,7 @@ void EncoderClassifierTrain::zero_grad() noexcept {
 
 float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding, const int32_t* labels) {
   const EncoderClassifierConfig& c = model_.config;
-  const int64_t B = B_, T = T_, N = B * T, D = c.d_model, H = c.nhead, hs = D / H, Fw = c.dim_feedforward;
+  const int64_t B = B_, T = T_, N = B * T, D = c.d_model;
   const int64_t K = c.num_classes, V = c.vocab_size;
   ATTN_CHECK(ids && labels, kWhat, ".forward: ids or labels is null");
   for (int64_t i = 0; i < N; ++i)
@@ -153,7 +148,6 @@ float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding
   }
   std::copy(ids, ids + N, ids_.begin());
   std::copy(labels, labels + B, labels_.begin());
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const auto& e = model_.embeddings;
 
   // Embeddings: word + position + token type 0, then LayerNorm (statistics saved).
@@ -172,41 +166,7 @@ float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding
   const bool masked = padding != nullptr;
   if (masked) nn::additive_key_mask(kpm_.data(), T, padding, B, T);
 
-  for (size_t li = 0; li < layers_.size(); ++li) {
-    const int64_t l = static_cast<int64_t>(li);
-    const Layer& y = layers_[li];
-    const nn::TransformerEncoderLayer& m = *y.m;
-    const float* x = x_.data() + l * N * D;
-    float* qkv = qkv_.data() + l * N * 3 * D;
-    float* att = att_.data() + l * B * H * T * T;
-    float* atty = atty_.data() + l * N * D;
-    float* r1 = r1_.data() + l * N * D;
-    float* h1 = h1_.data() + l * N * D;
-    float* f = f_.data() + l * N * Fw;
-    float* fa = fa_.data() + l * N * Fw;
-    float* r2 = r2_.data() + l * N * D;
-    float* out = x_.data() + (l + 1) * N * D;
-    using Proj = MultiheadAttention::Projection;
-    m.self_attn.project(Proj::query, qkv, 3 * D, x, D, N);
-    m.self_attn.project(Proj::key, qkv + D, 3 * D, x, D, N);
-    m.self_attn.project(Proj::value, qkv + 2 * D, 3 * D, x, D, N);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* q = qkv + b * T * 3 * D;
-      F::attention_forward(atty + b * T * D, D, att + b * H * T * T, {q, 3 * D, hs}, {q + D, 3 * D, hs},
-                           {q + 2 * D, 3 * D, hs}, H, T, T, hs, scale, /*causal=*/false,
-                           masked ? kpm_.data() + b * T : nullptr, 0);
-    }
-    m.self_attn.out_proj.forward(r1, D, atty, D, N);
-    F::residual_forward(r1, x, r1, N * D);
-    F::layernorm_forward(h1, mean1_.data() + l * N, rstd1_.data() + l * N, r1, m.norm1.weight.data(),
-                         m.norm1.bias.data(), N, D, m.norm1.eps);
-    m.linear1.forward(f, Fw, h1, D, N);
-    F::gelu_forward(fa, f, N * Fw, F::GeluApproximation::none);
-    m.linear2.forward(r2, D, fa, Fw, N);
-    F::residual_forward(r2, h1, r2, N * D);
-    F::layernorm_forward(out, mean2_.data() + l * N, rstd2_.data() + l * N, r2, m.norm2.weight.data(),
-                         m.norm2.bias.data(), N, D, m.norm2.eps);
-  }
+  for (const Layer& y : layers_) nn::encoder_layer_forward(*y.m, y.a, B, T, masked ? kpm_.data() : nullptr);
   // Pooler on the [CLS] rows (position 0 of each sequence), then the classifier.
   const float* hidden = x_.data() + c.num_layers * N * D;
   model_.pooler.dense.forward(pooled_.data(), D, hidden, T * D, B);
@@ -222,9 +182,8 @@ float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding
 void EncoderClassifierTrain::backward() {
   ATTN_CHECK(has_forward_, kWhat, ".backward: call forward first");
   const EncoderClassifierConfig& c = model_.config;
-  const int64_t B = B_, T = T_, N = B * T, D = c.d_model, H = c.nhead, hs = D / H, Fw = c.dim_feedforward;
+  const int64_t B = B_, T = T_, N = B * T, D = c.d_model;
   const int64_t K = c.num_classes;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const auto& e = model_.embeddings;
 
   // Loss -> logits -> pooled -> the [CLS] rows of the encoder's output (dA).
@@ -244,49 +203,13 @@ void EncoderClassifierTrain::backward() {
     F::linear_backward(dB_.data() + b * T * D, d_pool_w_, d_pool_b_, dp + b * D, hidden + b * T * D,
                        model_.pooler.dense.weight.data(), 1, D, D);
   float* dout = dB_.data();  // d (the current layer's output)
-  float* spare = dA_.data();
-
+  float* dx = dA_.data();
+  const nn::TrainScratch scratch{dC_.data(), dD_.data(), dE_.data(), dqkv_.data(), df_.data(), dfa_.data(),
+                                 datt_.data(), nullptr};
   for (int64_t l = c.num_layers - 1; l >= 0; --l) {
     const Layer& y = layers_[sz(l)];
-    const nn::TransformerEncoderLayer& m = *y.m;
-    const float* x = x_.data() + l * N * D;
-    const float* qkv = qkv_.data() + l * N * 3 * D;
-    const float* att = att_.data() + l * B * H * T * T;
-    const float* atty = atty_.data() + l * N * D;
-    const float* r1 = r1_.data() + l * N * D;
-    const float* h1 = h1_.data() + l * N * D;
-    const float* f = f_.data() + l * N * Fw;
-    const float* fa = fa_.data() + l * N * Fw;
-    const float* r2 = r2_.data() + l * N * D;
-
-    // out = LN2(r2), r2 = h1 + linear2(gelu(linear1(h1))).
-    zero(dC_);  // d r2
-    F::layernorm_backward(dC_.data(), y.d_n2_w, y.d_n2_b, dout, r2, m.norm2.weight.data(), mean2_.data() + l * N,
-                          rstd2_.data() + l * N, N, D);
-    zero(dfa_);
-    F::linear_backward(dfa_.data(), y.d_l2_w, y.d_l2_b, dC_.data(), fa, m.linear2.weight.data(), N, Fw, D);
-    zero(df_);
-    F::gelu_backward(df_.data(), dfa_.data(), f, N * Fw, F::GeluApproximation::none);
-    // d h1 = d r2 (the residual) + linear1's input gradient.
-    F::linear_backward(dC_.data(), y.d_l1_w, y.d_l1_b, df_.data(), h1, m.linear1.weight.data(), N, D, Fw);
-    // h1 = LN1(r1), r1 = x + out_proj(attention(in_proj(x))).
-    zero(dD_);  // d r1
-    F::layernorm_backward(dD_.data(), y.d_n1_w, y.d_n1_b, dC_.data(), r1, m.norm1.weight.data(), mean1_.data() + l * N,
-                          rstd1_.data() + l * N, N, D);
-    zero(dC_);  // d atty
-    F::linear_backward(dC_.data(), y.d_out_w, y.d_out_b, dD_.data(), atty, m.self_attn.out_proj.weight.data(), N, D, D);
-    zero(dqkv_);
-    for (int64_t b = 0; b < B; ++b) {
-      float* dq = dqkv_.data() + b * T * 3 * D;
-      const float* q = qkv + b * T * 3 * D;
-      F::attention_backward({dq, 3 * D, hs}, {dq + D, 3 * D, hs}, {dq + 2 * D, 3 * D, hs}, datt_.data(),
-                            dC_.data() + b * T * D, D, att + b * H * T * T, {q, 3 * D, hs}, {q + D, 3 * D, hs},
-                            {q + 2 * D, 3 * D, hs}, H, T, T, hs, scale);
-    }
-    // d x = d r1 (the residual) + in_proj's input gradient, into the spare buffer.
-    std::copy(dD_.data(), dD_.data() + N * D, spare);
-    F::linear_backward(spare, y.d_in_w, y.d_in_b, dqkv_.data(), x, y.in_w, N, D, 3 * D);
-    std::swap(dout, spare);
+    nn::encoder_layer_backward(*y.m, y.g, y.a, B, T, dout, dx, scratch);
+    std::swap(dout, dx);
   }
   // x_0 = LN_e(emb): d emb, then the tables (the padding_idx row gets no gradient, as torch).
   zero(dC_);

@@ -21,6 +21,7 @@
 
 #include "core/arena.hpp"
 #include "models/encoder_classifier.hpp"
+#include "nn/transformer_train.hpp"
 
 namespace attn {
 
@@ -49,9 +50,8 @@ class EncoderClassifierTrain {
  private:
   struct Layer {
     const nn::TransformerEncoderLayer* m;
-    const float *in_w, *in_b;  // self_attn.in_proj_weight (3D, D), in_proj_bias (3D)
-    float *d_in_w, *d_in_b, *d_out_w, *d_out_b, *d_l1_w, *d_l1_b, *d_l2_w, *d_l2_b;
-    float *d_n1_w, *d_n1_b, *d_n2_w, *d_n2_b;
+    nn::EncoderLayerGrads g;
+    nn::EncoderLayerActs a;  // views of the training arena
   };
 
   EncoderClassifier& model_;
@@ -84,7 +84,7 @@ class EncoderClassifierTrain {
   Tensor logits_, probs_;  // (B, K)
   Tensor losses_;     // (B)
   // Backward scratch.
-  Tensor dA_, dB_, dC_, dD_;  // (N, D)
+  Tensor dA_, dB_, dC_, dD_, dE_;  // (N, D)
   Tensor dqkv_;       // (N, 3D)
   Tensor df_, dfa_;   // (N, F)
   Tensor datt_;       // (T, T)
