@@ -114,7 +114,7 @@ function fmt(x) {
 /** One stage as a small table; `weights` colours cells in the sequential palette. */
 function matrix({ id, title, formula, data, rows, cols, weights = false, rowName = 'q', colName = 'k' }) {
   const fig = document.createElement('figure');
-  fig.className = 'stage';
+  fig.className = 'lab-stage';
   fig.dataset.stage = id;
   const cap = document.createElement('figcaption');
   const h = document.createElement('strong');
