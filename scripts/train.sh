@@ -2,13 +2,13 @@
 # Retrains the models the page ships (web/models/*) with the native trainers
 # (scripts/train/*.cpp): each command is the one its MODEL_CARD.md states.
 # Deterministic for the seeds below; each run takes minutes on one core.
-#   scripts/train.sh [induction-2l|fortunes-char ...]   (default: all)
+#   scripts/train.sh [induction-2l|fortunes-char|brackets-encoder|dates-transformer ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh native
 train=build/native/scripts/train/attn_train
 models=("$@")
-[[ ${#models[@]} -gt 0 ]] || models=(induction-2l fortunes-char brackets-encoder)
+[[ ${#models[@]} -gt 0 ]] || models=(induction-2l fortunes-char brackets-encoder dates-transformer)
 for m in "${models[@]}"; do
   case $m in
     induction-2l)
@@ -20,6 +20,9 @@ for m in "${models[@]}"; do
     brackets-encoder)
       build/native/scripts/train/train_brackets --layers 3 --lr 0.002 --steps 6000 --warmup 300 --seed 1337 \
         --out web/models/brackets-encoder ;;
-    *) echo "unknown model '$m' (induction-2l, fortunes-char, brackets-encoder)" >&2; exit 1 ;;
+    dates-transformer)
+      build/native/scripts/train/train_dates --steps 4000 --lr 0.0015 --warmup 200 --seed 1337 \
+        --out web/models/dates-transformer ;;
+    *) echo "unknown model '$m' (induction-2l, fortunes-char, brackets-encoder, dates-transformer)" >&2; exit 1 ;;
   esac
 done
