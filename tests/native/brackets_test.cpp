@@ -3,13 +3,9 @@
 // string empties), the classes are balanced, negatives include even-length near misses, and
 // batches are padded and masked as the trainer expects.
 #include <cstdio>
-#include <fstream>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "io/model_loader.hpp"
 #include "models/encoder_classifier.hpp"
 #include "testing.hpp"
 #include "train/brackets.hpp"
@@ -70,44 +66,30 @@ TEST(BracketsTask, BatchesArePaddedAndMasked) {
   EXPECT_EQ(train::BracketsTask::encode("(]x{"), (std::vector<int32_t>{1, 4, 0, 5}));
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
 
 // The shipped model (web/models/brackets-encoder, scripts/train/train_brackets.cpp) reloaded
 // through the model loader reproduces the held-out slice its MODEL_CARD.md states, on the
 // same held-out stream, through the inference forward the page runs.
 TEST(BracketsTask, ShippedModelReproducesItsCard) {
-  const std::string dir = std::string(ATTN_FIXTURE_DIR) + "/../../web/models/brackets-encoder";
-  const std::string config = read_file(dir + "/config.json"), weights = read_file(dir + "/model.safetensors");
-  ASSERT_FALSE(config.empty() || weights.empty()) << dir;
-  io::LoadedModel m = io::load_model(config, reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
-  ASSERT_EQ(m.model_type, "encoder-classifier");
-  ASSERT_TRUE(m.tokenizer);
-  EXPECT_EQ(m.tokenizer->encode("([{)]}"), (std::vector<int32_t>{1, 3, 5, 2, 4, 6}));
-  auto& model = dynamic_cast<EncoderClassifier&>(*m.model);
-  const std::string card = read_file(dir + "/MODEL_CARD.md");
-  std::smatch slice, seed;
-  ASSERT_TRUE(std::regex_search(card, slice, std::regex(R"(Held-out slice \(first (\d+) [^)]*\): accuracy ([0-9.]+))")));
-  ASSERT_TRUE(std::regex_search(card, seed, std::regex(R"(--seed (\d+))")));
-  const int64_t count = std::stoll(slice[1]);
+  ShippedModel m = load_shipped("brackets-encoder");
+  ASSERT_EQ(m.loaded.model_type, "encoder-classifier");
+  ASSERT_TRUE(m.loaded.tokenizer);
+  EXPECT_EQ(m.loaded.tokenizer->encode("([{)]}"), (std::vector<int32_t>{1, 3, 5, 2, 4, 6}));
+  ASSERT_GT(m.slice_count, 0) << "MODEL_CARD.md states no held-out slice";
+  auto& model = dynamic_cast<EncoderClassifier&>(*m.loaded.model);
   const train::BracketsTask task(model.config.max_position);
-  Rng rng(std::stoull(seed[1]), 0x5eed);
+  Rng rng(m.seed, 0x5eed);
   int64_t ok = 0;
-  for (int64_t i = 0; i < count; ++i) {
+  for (int64_t i = 0; i < m.slice_count; ++i) {
     int32_t label = 0;
-    const std::string s = task.example(rng, label);
-    const std::vector<int32_t> ids = m.tokenizer->encode(s);
+    const std::vector<int32_t> ids = m.loaded.tokenizer->encode(task.example(rng, label));
     const float* logits = model.forward(ids.data(), 1, static_cast<int64_t>(ids.size()));
     ok += (logits[1] > logits[0] ? 1 : 0) == label;
   }
-  const double acc = static_cast<double>(ok) / static_cast<double>(count);
-  std::printf("  brackets-encoder: accuracy %.6f on %lld held-out strings (card: %s)\n", acc,
-              static_cast<long long>(count), slice[2].str().c_str());
-  EXPECT_NEAR(acc, std::stod(slice[2]), 1e-6);
+  const double acc = static_cast<double>(ok) / static_cast<double>(m.slice_count);
+  std::printf("  brackets-encoder: accuracy %.6f on %lld held-out strings (card: %.6f)\n", acc,
+              static_cast<long long>(m.slice_count), m.slice_value);
+  EXPECT_NEAR(acc, m.slice_value, 1e-6);
 }
 
 }  // namespace

@@ -30,12 +30,7 @@ constexpr double kSliceAccuracyAtol = 0.01;
 
 const std::string kRoot = std::string(ATTN_FIXTURE_DIR) + "/../..";
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string read_text(const std::string& path) { return read_file(path); }
 
 // ------------------------------------------------------------------ induction
 
@@ -206,31 +201,8 @@ TEST(Schedules, RejectBadArguments) {
 
 // ------------------------------------------------------------------ shipped models
 
-struct Shipped {
-  io::LoadedModel loaded;
-  std::string card;
-  int64_t slice_count = 0;  // from the card's "Held-out slice (first N ...): <metric> X"
-  double slice_value = 0;
-};
-
-Shipped load_shipped(const std::string& name) {
-  const std::string dir = kRoot + "/web/models/" + name;
-  Shipped s;
-  const std::string config = read_text(dir + "/config.json");
-  const std::string weights = read_text(dir + "/model.safetensors");
-  s.loaded = io::load_model(config, reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
-  s.card = read_text(dir + "/MODEL_CARD.md");
-  std::smatch m;
-  const std::regex re(R"(Held-out slice \(first (\d+) [^)]*\): (?:accuracy|loss) ([0-9.]+))");
-  if (std::regex_search(s.card, m, re)) {
-    s.slice_count = std::stoll(m[1]);
-    s.slice_value = std::stod(m[2]);
-  }
-  return s;
-}
-
 TEST(ShippedModels, InductionReproducesItsHeldOutAccuracy) {
-  Shipped s = load_shipped("induction-2l");
+  ShippedModel s = load_shipped("induction-2l");
   ASSERT_EQ(s.loaded.model_type, "gpt2");
   ASSERT_GT(s.slice_count, 0) << "MODEL_CARD.md states no held-out slice";
   auto& model = dynamic_cast<Gpt&>(*s.loaded.model);
@@ -264,7 +236,7 @@ TEST(ShippedModels, InductionReproducesItsHeldOutAccuracy) {
 TEST(ShippedModels, FortunesCharReproducesItsValidationLoss) {
   const std::vector<std::string> files = train::fortunes_package_files();
   if (!std::ifstream(files[0]).good()) GTEST_SKIP() << "Debian's fortunes package is not installed";
-  Shipped s = load_shipped("fortunes-char");
+  ShippedModel s = load_shipped("fortunes-char");
   ASSERT_GT(s.slice_count, 0) << "MODEL_CARD.md states no held-out slice";
   auto& model = dynamic_cast<Gpt&>(*s.loaded.model);
   const GptConfig& cfg = model.config();

@@ -11,6 +11,7 @@
 
 #include "core/rng.hpp"
 #include "core/tensor.hpp"
+#include "io/model_loader.hpp"
 
 namespace attn::testing {
 
@@ -126,5 +127,19 @@ template <class Fn>
 std::string fixture_path(const std::string& name);
 // A path in the source tree, e.g. source_path("src/kernels").
 std::string source_path(const std::string& relative);
+// A file's bytes; empty when it cannot be read.
+std::string read_file(const std::string& path);
+
+// A model the page ships (web/models/<name>), loaded through io::load_model as the page loads it,
+// with its MODEL_CARD.md and the held-out slice the card states ("Held-out slice (first N ...):
+// accuracy|loss X") and the seed of its retrain command ("--seed S"; 0 when absent).
+struct ShippedModel {
+  io::LoadedModel loaded;
+  std::string card;
+  int64_t slice_count = 0;
+  double slice_value = 0;
+  uint64_t seed = 0;
+};
+ShippedModel load_shipped(const std::string& name);
 
 }  // namespace attn::testing
