@@ -271,6 +271,23 @@ test('a broken model file gets a clear message and the page keeps working', asyn
   await page.close();
 });
 
+test('after one visit the page works offline (service worker)', async () => {
+  const page = await openPage();
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 });
+  // One visit under the worker's control keeps every file the page fetches.
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === 'true' && document.querySelector('#view canvas'), null, { timeout: 30000 });
+  await browser.context.setOffline(true);
+  try {
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === 'true' && document.querySelector('#view canvas'), null, { timeout: 30000 });
+    assert.match(await page.textContent('#status'), /loaded/);
+  } finally {
+    await browser.context.setOffline(false);
+  }
+  await page.close();
+});
+
 test('no request left the origin and nothing was logged as an error', () => {
   assert.deepEqual(problems, []);
 });
