@@ -28,6 +28,13 @@
 namespace attn {
 
 enum class AttentionKind : uint8_t { self = 0, cross = 1 };
+
+// Rows of one projection with the heads interleaved or stacked: head h's row i at
+// data + h * head_stride + i * row_stride (head size floats).
+struct HeadRowsView {
+  const float* data;
+  int64_t row_stride, head_stride;
+};
 const char* attention_kind_name(AttentionKind kind);  // "self" / "cross"
 
 class AttentionSink {
@@ -38,6 +45,11 @@ class AttentionSink {
   virtual float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) = 0;
   // Heads of (layer, kind) to switch off (`heads` flags, nonzero = off), or null for none.
   virtual const uint8_t* head_mask(int64_t /*layer*/, AttentionKind /*kind*/, int64_t /*heads*/) { return nullptr; }
+  // The queries (L rows), keys and values (S rows) of (layer, kind) right before the scores,
+  // for a sink that wants them (the page's lab takes Q, K, V from a running model). Models that
+  // support it call this once per attention; the default ignores them.
+  virtual void qkv(int64_t /*layer*/, AttentionKind /*kind*/, HeadRowsView /*q*/, HeadRowsView /*k*/,
+                   HeadRowsView /*v*/, int64_t /*heads*/, int64_t /*L*/, int64_t /*S*/, int64_t /*head_size*/) {}
 };
 
 // The usual sink: one [N, heads, L, S] tensor per (layer, kind), allocated on first use
@@ -55,10 +67,20 @@ class AttentionCapture : public AttentionSink {
   // length is not the attention's head count is ignored by head_mask().
   void set_head_mask(int64_t layer, AttentionKind kind, std::vector<uint8_t> off);
   const uint8_t* head_mask(int64_t layer, AttentionKind kind, int64_t heads) override;
+  // With record_qkv set, qkv() keeps copies: [heads, L, head_size] queries, [heads, S,
+  // head_size] keys and values per (layer, kind).
+  bool record_qkv = false;
+  void qkv(int64_t layer, AttentionKind kind, HeadRowsView q, HeadRowsView k, HeadRowsView v, int64_t heads, int64_t L,
+           int64_t S, int64_t head_size) override;
+  struct Projections {
+    Tensor q, k, v;
+  };
+  const std::map<Key, Projections>& projections() const { return qkv_; }
 
  private:
   std::map<Key, Tensor> maps_;
   std::map<Key, std::vector<uint8_t>> off_;
+  std::map<Key, Projections> qkv_;
 };
 
 }  // namespace attn

@@ -489,7 +489,7 @@ struct ModelJs {
 // plain forwards keep their no-sink path.
 class ForwardSink : public AttentionSink {
  public:
-  ForwardSink(const ModelJs& m, bool capture) : m_(m), capture_(capture) {}
+  ForwardSink(const ModelJs& m, bool capture, bool qkv = false) : m_(m), capture_(capture) { maps.record_qkv = qkv; }
   float* destination(int64_t layer, AttentionKind kind, int64_t N, int64_t heads, int64_t L, int64_t S) override {
     return capture_ ? maps.destination(layer, kind, N, heads, L, S) : nullptr;
   }
@@ -497,7 +497,11 @@ class ForwardSink : public AttentionSink {
     const auto it = m_.heads_off.find({layer, kind});
     return it == m_.heads_off.end() || static_cast<int64_t>(it->second.size()) != heads ? nullptr : it->second.data();
   }
-  AttentionSink* get() { return capture_ || !m_.heads_off.empty() ? this : nullptr; }
+  void qkv(int64_t layer, AttentionKind kind, HeadRowsView q, HeadRowsView k, HeadRowsView v, int64_t heads,
+           int64_t L, int64_t S, int64_t hs) override {
+    maps.qkv(layer, kind, q, k, v, heads, L, S, hs);
+  }
+  AttentionSink* get() { return capture_ || maps.record_qkv || !m_.heads_off.empty() ? this : nullptr; }
   AttentionCapture maps;
 
  private:
@@ -648,18 +652,23 @@ ModelOutput* seq2seq_translate(ModelJs& m, const IdBuffer& src, double bos, doub
 
 // GPT: T new tokens at positions pos .. pos+T-1 against the KV cache -> logits (T, V) (a copy
 // of the arena's rows); maps: per layer, "self", (NH, T, pos + T).
-ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool capture) {
+ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool capture, bool qkv) {
   const char* what = "LanguageModel.forward";
   return guarded(what, [&] {
     Gpt& g = model_as<Gpt>(m, what);
     const int64_t T = static_cast<int64_t>(ids.ids.size()), V = g.config().vocab_size;
-    ForwardSink sink(m, capture);
+    ForwardSink sink(m, capture, qkv);
     auto* out = new ModelOutput;
     try {
       const float* logits = g.forward(ids.ids.data(), T, int_arg(pos, what, "position"), sink.get());
       out->logits = Tensor::empty({T, V}, DType::f32, what);
       std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
       add_maps(*out, sink.maps, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+      for (const auto& [key, p] : sink.maps.projections()) {  // kinds "q", "k", "v": (heads, rows, head size)
+        out->maps.push_back({"q", key.first, p.q});
+        out->maps.push_back({"k", key.first, p.k});
+        out->maps.push_back({"v", key.first, p.v});
+      }
     } catch (...) {
       delete out;
       throw;

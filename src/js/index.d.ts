@@ -193,6 +193,11 @@ export class ModelOutput {
   readonly logits: Tensor;
   /** Empty unless captured. */
   readonly attentions: AttentionMap[];
+  /**
+   * LanguageModel.forward with { qkv: true }: each layer's queries (heads, T, head size) and keys
+   * and values (heads, position + T, head size), the cached positions included, as the scores used them.
+   */
+  readonly projections?: Array<{ layer: number; q: Tensor; k: Tensor; v: Tensor }>;
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -278,7 +283,7 @@ export class LanguageModel extends Model {
    * logits (T, vocab) of the tokens (or text). position > 0 continues the cached sequence (KV cache);
    * with capture: one map per layer, kind 'self', weights (heads, T, position + T).
    */
-  forward(ids: string | Int32Array | ArrayLike<number>, options?: { capture?: boolean; position?: number }): ModelOutput;
+  forward(ids: string | Int32Array | ArrayLike<number>, options?: { capture?: boolean; position?: number; qkv?: boolean }): ModelOutput;
   /**
    * Prefill, then KV-cache decoding. Stops after maxNewTokens, when onToken returns false, or once the
    * context is full (at most maxPositions - prompt length + 1 new tokens).

@@ -722,6 +722,7 @@ export class ModelOutput {
   dispose() {
     this.logits?.dispose();
     for (const a of this.attentions ?? []) a.weights.dispose();
+    for (const p of this.projections ?? []) for (const t of [p.q, p.k, p.v]) t?.dispose();
   }
   [Symbol.dispose]() { this.dispose(); }
 }
@@ -733,13 +734,21 @@ function readModelOutput(engine, out, fn) {
     const logits = h ? new Tensor(engine, h, INTERNAL) : null;
     if (logits) tensors.push(logits);
     const n = out.count();
-    const maps = [];
+    const maps = [], projections = new Map();
     for (let i = 0; i < n; ++i) {
       const w = new Tensor(engine, out.takeMap(i), INTERNAL);
       tensors.push(w);
-      maps.push(new AttentionMap(out.layer(i), out.kind(i), w));
+      const kind = out.kind(i), layer = out.layer(i);
+      if (kind === 'q' || kind === 'k' || kind === 'v') {  // LanguageModel.forward's { qkv: true }
+        if (!projections.has(layer)) projections.set(layer, { layer });
+        projections.get(layer)[kind] = w;
+      } else {
+        maps.push(new AttentionMap(layer, kind, w));
+      }
     }
-    return new ModelOutput(logits, maps);
+    const result = new ModelOutput(logits, maps);
+    if (projections.size) result.projections = [...projections.values()];
+    return result;
   } catch (e) {
     for (const t of tensors) t.dispose();
     throw e;
@@ -1025,14 +1034,15 @@ export class LanguageModel extends Model {
   forward(ids, opts) {
     const fn = 'LanguageModel.forward';
     const [e] = this._enter(fn);
-    const o = checkOptions(opts, fn, ['capture', 'position']);
+    const o = checkOptions(opts, fn, ['capture', 'position', 'qkv']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const qkv = o.qkv === undefined ? false : checkBool(o.qkv, fn, 'qkv');
     const position = o.position === undefined ? 0 : checkInt(o.position, fn, 'position', 0, 2 ** 31 - 1);
     const x = this.#ids(ids, fn);
     this.#work(fn, x.length, position + x.length);
     const buf = e._idsIn(x, fn);
     try {
-      return readModelOutput(e, e._call(fn, () => e._self(this, fn).gptForward(buf, position, capture)), fn);
+      return readModelOutput(e, e._call(fn, () => e._self(this, fn).gptForward(buf, position, capture, qkv)), fn);
     } finally {
       buf.delete();
     }

@@ -199,6 +199,7 @@ const float* Gpt::forward(const int32_t* ids, int64_t T, int64_t pos, AttentionS
     b.attn.c_attn.forward(qkv, 3 * C, ln, C, T);
     F::kv_cache_write(kc, P, qkv + C, 3 * C, NH, T, pos, hs);
     F::kv_cache_write(vc, P, qkv + 2 * C, 3 * C, NH, T, pos, hs);
+    if (sink) sink->qkv(l, AttentionKind::self, {qkv, 3 * C, hs}, {kc, hs, P * hs}, {vc, hs, P * hs}, NH, T, S, hs);
     F::attention_forward(atty, C, att, {qkv, 3 * C, hs}, {kc, hs, P * hs}, {vc, hs, P * hs}, NH, T, S, hs, scale,
                          /*causal=*/true);
     if (const uint8_t* off = sink ? sink->head_mask(l, AttentionKind::self, NH) : nullptr)
