@@ -1,8 +1,7 @@
 // The queries, keys and values a sink can record (attention/capture.hpp AttentionCapture with
 // record_qkv): for a GPT, prefill and a KV-cache step, softmax(q kᵀ / √hs) with the causal mask
 // (bottom-right: the cached keys come first) recomputed from the recorded q and k by
-// scaled_dot_product_attention gives the weights the model captured, and its output with the
-// the recorded v.
+// scaled_dot_product_attention gives the weights the model captured.
 #include <cstdio>
 #include <vector>
 
