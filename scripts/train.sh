@@ -21,7 +21,7 @@ for m in "${models[@]}"; do
       build/native/scripts/train/train_brackets --layers 3 --lr 0.002 --steps 6000 --warmup 300 --seed 1337 \
         --out web/models/brackets-encoder ;;
     dates-transformer)
-      build/native/scripts/train/train_dates --steps 4000 --lr 0.0015 --warmup 200 --seed 1337 \
+      build/native/scripts/train/train_dates --steps 12000 --lr 0.002 --warmup 300 --seed 1337 \
         --out web/models/dates-transformer ;;
     *) echo "unknown model '$m' (induction-2l, fortunes-char, brackets-encoder, dates-transformer)" >&2; exit 1 ;;
   esac

@@ -7,7 +7,7 @@
 // scaledDotProductAttention in Node. Screenshots go to build/screenshots/lab-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pkg, root } from '../js/helpers.mjs';
@@ -130,6 +130,34 @@ test('lab: clicking a mask cell masks that key; typed matrices are checked', asy
   assert.match(await page.textContent('#lab-message'), /Q: row 2 has 3 numbers, row 1 has 2/);
   await page.close();
   assert.deepEqual(problems, []);
+});
+
+test('lab: Q, K, V taken from a trained model reproduce its own attention map', async () => {
+  const page = await open('');
+  await page.waitForFunction(() => document.getElementById('fm-model').options.length > 0);
+  await page.selectOption('#fm-model', 'induction-2l');
+  await page.fill('#fm-text', '4 9 2 7 4 9');
+  await page.fill('#fm-layer', '2');
+  await page.fill('#fm-head', '1');
+  const before = Number(await page.evaluate(() => document.body.dataset.renders));
+  await page.click('#fm-load');
+  await page.waitForFunction((n) => Number(document.body.dataset.renders) > n && window.__lab.modelWeights(), before, { timeout: 30000 });
+  const got = await lastOf(page);
+  assert.equal(got.settings.rule, 'scaled');
+  assert.equal(got.settings.L, 6);
+  // The model in Node: layer 2, head 1 of the same text.
+  const entry = JSON.parse(readFileSync(join(site, 'models/index.json'), 'utf8')).models.find((m) => m.name === 'induction-2l');
+  const dir = join(site, entry.path);
+  const m = ap.loadModel({ config: readFileSync(join(dir, 'config.json'), 'utf8'), weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))) });
+  const out = m.forward('4 9 2 7 4 9', { capture: true });
+  const want = Array.from(out.attentions.find((a) => a.layer === 1).weights.toArray().subarray(0, 36));
+  out.dispose();
+  m.dispose();
+  const err = maxDiff(got.result.weights, want, 'lab weights vs the model\'s map');
+  console.log(`# lab from induction-2l layer 2 head 1: max |lab - model| = ${err.toExponential(2)}`);
+  assert.ok(err < 1e-5, `max error ${err}`);
+  await page.screenshot({ path: join(shots, 'lab-from-model.png'), fullPage: true });
+  await page.close();
 });
 
 test('positions: every encoding and its attention map equal the package in Node', async () => {

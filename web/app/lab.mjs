@@ -256,9 +256,52 @@ async function run() {
   }
 }
 
+// Q, K, V of one head of a bundled language model on a short text: typed into the inputs with
+// the scaled rule and the causal mask, so step 5 reproduces the model's own weights for that head.
+let catalogue = [];
+async function loadCatalogue() {
+  try {
+    catalogue = (await (await fetch('models/index.json')).json()).models.filter((m) => m.type === 'gpt2' || m.type === 'gpt');
+  } catch { catalogue = []; }
+  const sel = $('fm-model');
+  sel.replaceChildren(...catalogue.map((m) => new Option(m.title, m.name)));
+  $('from-model').hidden = catalogue.length === 0;
+  const short = { 'induction-2l': '4 9 2 7 4 9', 'fortunes-char': 'the cat sat' };
+  const setText = () => { $('fm-text').value = short[sel.value] ?? ''; };
+  sel.addEventListener('change', setText);
+  setText();
+}
+
+async function fromModel() {
+  const entry = catalogue.find((m) => m.name === $('fm-model').value);
+  if (!entry) return;
+  $('fm-note').textContent = 'Running the model…';
+  try {
+    const r = await client.request('labFromModel', { url: new URL(entry.path, document.baseURI).href, input: $('fm-text').value,
+      layer: Number($('fm-layer').value) - 1, head: Number($('fm-head').value) - 1 });
+    const fmt7 = (a, rows, cols) => Array.from({ length: rows }, (_, i) => Array.from(a.slice(i * cols, (i + 1) * cols), (x) => x.toPrecision(7)).join(' ')).join('\n');
+    $('typed').checked = true;
+    $('q-text').value = fmt7(r.q, r.T, r.hs);
+    $('k-text').value = fmt7(r.k, r.T, r.hs);
+    $('v-text').value = fmt7(r.v, r.T, r.hs);
+    $('rule').value = 'scaled';
+    $('selection').value = 'soft';
+    keep = maskPreset('causal', r.T, r.T);
+    $('mask-preset').value = 'causal';
+    modelWeights = r.weights;
+    $('fm-note').textContent = `${entry.title}, layer ${$('fm-layer').value}, head ${$('fm-head').value}: tokens ${r.tokens.join(' ')}.`
+      + ' Step 5 below is computed from these Q, K, V; it equals the model\'s own map for this head.';
+    await run();
+  } catch (e) {
+    $('fm-note').textContent = e.message;
+  }
+}
+let modelWeights = null;  // the model's own weights for the head taken, for the tests
+
 function main() {
   restoreState();
   $('lab-form').addEventListener('input', (ev) => {
+    if (ev.target.id.startsWith('fm-')) return;  // "from a model" runs on its button
     if (ev.target.id === 'mask-preset') {
       const s = settings();
       keep = maskPreset(ev.target.value, s.L, s.S);
@@ -268,7 +311,10 @@ function main() {
     run();
   });
   $('lab-form').addEventListener('change', (ev) => { if (['q-text', 'k-text', 'v-text'].includes(ev.target.id)) run(); });
+  $('fm-text').addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); fromModel(); } });
   $('lab-form').addEventListener('submit', (ev) => ev.preventDefault());
+  $('fm-load').addEventListener('click', fromModel);
+  loadCatalogue();
   $('randomise').addEventListener('click', () => { $('seed').value = String((Number($('seed').value) || 0) + 1); $('typed').checked = false; run(); });
   window.addEventListener('hashchange', () => { restoreState(); run(); });
   document.addEventListener('mouseover', linkHover);
@@ -281,6 +327,6 @@ function main() {
 }
 
 // For tests and scripts: the last inputs and stages.
-window.__lab = { last: () => last };
+window.__lab = { last: () => last, modelWeights: () => modelWeights };
 
 main();

@@ -286,6 +286,35 @@ const ops = {
     const files = trainer().save({ name });
     return { config: files.config, weights: files.weights };
   },
+  // The lab's "from a model": one head's queries, keys and values (and the model's own weights
+  // for it) from a bundled language model's forward on `input`.
+  async labFromModel({ url, input, layer, head }, _progress, transfer) {
+    if (labModel.url !== url) {
+      labModel.m?.dispose();
+      labModel.m = null;
+      const info = await ops.load({ key: 'lab', url }, () => {});
+      labModel.url = url;
+      labModel.info = info;
+      labModel.m = models.get('lab');
+    }
+    const m = labModel.m;
+    const ids = m.encode(input);
+    if (ids.length === 0) throw new Error('type at least one token');
+    if (ids.length > 12) throw new Error(`the lab shows at most 12 tokens; "${input}" is ${ids.length}`);
+    const out = m.forward(ids, { capture: true, qkv: true });
+    try {
+      const { heads } = labModel.info;
+      if (!(layer >= 0 && layer < out.projections.length)) throw new Error(`the model has ${out.projections.length} layers`);
+      if (!(head >= 0 && head < heads)) throw new Error(`the model has ${heads} heads`);
+      const p = out.projections.find((x) => x.layer === layer);
+      const [, T, hs] = p.q.shape;
+      const slice = (t) => t.toArray().slice(head * T * hs, (head + 1) * T * hs);
+      const w = out.attentions.find((a) => a.layer === layer).weights.toArray().slice(head * T * T, (head + 1) * T * T);
+      const r = { tokens: labelsOf(m, ids), T, hs, layers: labModel.info.layers, heads, q: slice(p.q), k: slice(p.k), v: slice(p.v), weights: w };
+      transfer.push(r.q.buffer, r.k.buffer, r.v.buffer, r.weights.buffer);
+      return r;
+    } finally { out.dispose(); }
+  },
   unload({ key }) {
     models.get(key)?.dispose();
     models.delete(key);
@@ -406,6 +435,7 @@ function transpose(a, rows, cols) {
 }
 
 const training = { trainer: null, running: false, runs: 0 };
+const labModel = { url: null, m: null, info: null };
 function trainer() {
   if (!training.trainer) throw new Error('no trainer: create one first');
   return training.trainer;
