@@ -684,7 +684,7 @@ struct TrainerArgs {
   double lr = 3e-3, weight_decay = 0.01, momentum = 0.9, warmup = 20, cosine_steps = 0;
   double clip_value = 1, clamp_min = -0.1, clamp_max = 1, max_norm = 1, norm_type = 2, seed = 1;
 };
-constexpr const char* kTrainerTasks[] = {"induction", "copy", "reverse", "sort", "addition"};
+constexpr const char* kTrainerTasks[] = {"induction", "copy", "reverse", "sort", "addition", "brackets", "dates"};
 constexpr const char* kTrainerOptimizers[] = {"adamw", "adam", "sgd"};
 constexpr const char* kTrainerClips[] = {"none", "value", "clamp", "norm"};
 struct StepJs {
@@ -693,10 +693,10 @@ struct StepJs {
 struct EvalJs {
   double loss = 0, accuracy = 0, targets = 0;
 };
-train::GptTrainer* trainer_create(const TrainerArgs& a) {
+train::Trainer* trainer_create(const TrainerArgs& a) {
   const char* what = "createTrainer";
   return guarded(what, [&] {
-    ATTN_CHECK(a.task >= 0 && a.task < 5 && a.optimizer >= 0 && a.optimizer < 3 && a.clip >= 0 && a.clip < 4, what,
+    ATTN_CHECK(a.task >= 0 && a.task < 7 && a.optimizer >= 0 && a.optimizer < 3 && a.clip >= 0 && a.clip < 4, what,
                ": unknown task, optimizer or clip mode");
     train::TrainerOptions o;
     o.task = kTrainerTasks[a.task];
@@ -720,16 +720,16 @@ train::GptTrainer* trainer_create(const TrainerArgs& a) {
     o.max_norm = a.max_norm;
     o.norm_type = a.norm_type;
     o.seed = static_cast<uint64_t>(int_arg(a.seed, what, "seed"));
-    return new train::GptTrainer(o);
+    return train::make_trainer(o).release();
   });
 }
-StepJs trainer_step(train::GptTrainer& t) {
+StepJs trainer_step(train::Trainer& t) {
   return guarded("Trainer.step", [&] {
     const train::StepStats s = t.step();
     return StepJs{static_cast<double>(s.step), s.loss, s.accuracy, s.lr, s.grad_norm};
   });
 }
-EvalJs trainer_evaluate(train::GptTrainer& t, double batches) {
+EvalJs trainer_evaluate(train::Trainer& t, double batches) {
   const char* what = "Trainer.evaluate";
   return guarded(what, [&] {
     const train::EvalStats e = t.evaluate(int_arg(batches, what, "batches", 1, 1000));
@@ -737,13 +737,13 @@ EvalJs trainer_evaluate(train::GptTrainer& t, double batches) {
   });
 }
 // The probe's logits (T, V) and, captured, every layer's map (H, T, T).
-ModelOutput* trainer_probe(train::GptTrainer& t) {
+ModelOutput* trainer_probe(train::Trainer& t) {
   const char* what = "Trainer.probe";
   return guarded(what, [&] {
     AttentionCapture sink;
     auto* out = new ModelOutput;
     try {
-      const int64_t T = t.seq_len(), V = t.vocab_size();
+      const int64_t T = t.probe_logits_rows(), V = t.logits_width();
       const float* logits = t.probe(&sink);
       out->logits = Tensor::empty({T, V}, DType::f32, what);
       std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
@@ -755,19 +755,19 @@ ModelOutput* trainer_probe(train::GptTrainer& t) {
     return out;
   });
 }
-IdBuffer* trainer_probe_ids(train::GptTrainer& t) {
+IdBuffer* trainer_probe_ids(train::Trainer& t) {
   return guarded("Trainer.probe", [&] { return new IdBuffer{t.probe_ids()}; });
 }
-std::string trainer_config(train::GptTrainer& t, const ByteBuffer& name) {
+std::string trainer_config(train::Trainer& t, const ByteBuffer& name) {
   return guarded("Trainer.save", [&] { return t.config_json(as_string(name)); });
 }
-ByteBuffer* trainer_weights(train::GptTrainer& t) {
+ByteBuffer* trainer_weights(train::Trainer& t) {
   return guarded("Trainer.save", [&] { return new ByteBuffer{t.weights()}; });
 }
-double trainer_steps(const train::GptTrainer& t) { return static_cast<double>(t.steps()); }
-double trainer_seq_len(const train::GptTrainer& t) { return static_cast<double>(t.seq_len()); }
-double trainer_vocab_size(const train::GptTrainer& t) { return static_cast<double>(t.vocab_size()); }
-double trainer_num_parameters(train::GptTrainer& t) { return static_cast<double>(t.model().num_parameters()); }
+double trainer_steps(const train::Trainer& t) { return static_cast<double>(t.steps()); }
+double trainer_seq_len(const train::Trainer& t) { return static_cast<double>(t.seq_len()); }
+double trainer_vocab_size(const train::Trainer& t) { return static_cast<double>(t.vocab_size()); }
+double trainer_num_parameters(train::Trainer& t) { return static_cast<double>(t.model().num_parameters()); }
 
 struct SamplingArgs {
   double temperature = 1, top_k = 0, top_p = 1;
@@ -929,7 +929,7 @@ EMSCRIPTEN_BINDINGS(attention_playground) {
       .field("loss", &EvalJs::loss)
       .field("accuracy", &EvalJs::accuracy)
       .field("targets", &EvalJs::targets);
-  class_<train::GptTrainer>("Trainer")
+  class_<train::Trainer>("Trainer")
       .function("step", &trainer_step)
       .function("evaluate", &trainer_evaluate)
       .function("probe", &trainer_probe, allow_raw_pointers())

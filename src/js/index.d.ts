@@ -294,9 +294,13 @@ export class LanguageModel extends Model {
 export type LoadedModel = LanguageModel | ImageClassifier | TextClassifier | Seq2SeqModel;
 
 export interface TrainerOptions {
-  /** Default 'induction'. copy / reverse / sort / addition: "question | answer" over digits, loss on the answer. */
-  task?: 'induction' | 'copy' | 'reverse' | 'sort' | 'addition';
-  /** induction: tokens before the repeat (default 8); others: digits (per operand), default 4. */
+  /**
+   * Default 'induction'. copy / reverse / sort / addition: "question | answer" over digits, loss on the
+   * answer (a GPT). brackets: balanced ()[]{} (an encoder classifier). dates: 20 human date formats to
+   * YYYY-MM-DD (an encoder-decoder).
+   */
+  task?: 'induction' | 'copy' | 'reverse' | 'sort' | 'addition' | 'brackets' | 'dates';
+  /** induction: tokens before the repeat (default 8); brackets: the longest string (default 12); dates: unused; others: digits (per operand), default 4. */
   length?: number;
   /** induction only: distinct tokens (default 16). */
   vocab?: number;
@@ -327,8 +331,10 @@ export interface TrainerStep {
 export class Trainer implements Disposable {
   private constructor();
   readonly task: string;
-  /** The task's tokens by id. */
+  /** The task's input tokens by id. */
   readonly vocab: string[];
+  /** What the probe logits' columns are: next tokens, classes (brackets) or output tokens (dates). */
+  readonly outputVocab: string[];
   readonly steps: number;
   readonly seqLen: number;
   readonly numParameters: number;

@@ -1102,7 +1102,7 @@ export class LanguageModel extends Model {
 
 // ---------------------------------------------------------------------------
 // Training: a GPT trained step by step on a seeded task (train/trainer.hpp).
-const TRAINER_TASKS = ['induction', 'copy', 'reverse', 'sort', 'addition'];
+const TRAINER_TASKS = ['induction', 'copy', 'reverse', 'sort', 'addition', 'brackets', 'dates'];
 const TRAINER_OPTIMIZERS = ['adamw', 'adam', 'sgd'];
 const TRAINER_CLIPS = ['none', 'value', 'clamp', 'norm'];
 const TRAINER_KEYS = ['task', 'length', 'vocab', 'layers', 'heads', 'dModel', 'mlpWidth', 'batch', 'optimizer', 'lr',
@@ -1122,7 +1122,7 @@ function trainerArgs(opts, fn) {
   const task = pick('task', TRAINER_TASKS, 'induction');
   const a = {
     task, optimizer: pick('optimizer', TRAINER_OPTIMIZERS, 'adamw'), clip: 3,
-    length: int('length', TRAINER_TASKS[task] === 'induction' ? 8 : 4, 1, 64), vocab: int('vocab', 16, 2, 4096),
+    length: int('length', { induction: 8, brackets: 12 }[TRAINER_TASKS[task]] ?? 4, 1, 64), vocab: int('vocab', 16, 2, 4096),
     layers: int('layers', 2, 1, 12), heads: int('heads', 2, 1, 32), dModel: int('dModel', 64, 1, 1024),
     mlpWidth: int('mlpWidth', 0, 0, 4096), batch: int('batch', 16, 1, 1024), lr: num('lr', 3e-3, 0, 10),
     weightDecay: num('weightDecay', 0.01, 0, 10), momentum: num('momentum', 0.9, 0, 1), warmup: int('warmup', 20, 0, 2 ** 30),
@@ -1155,18 +1155,25 @@ function trainerArgs(opts, fn) {
 export class Trainer extends Owned {
   #task;
   #vocab;
+  #outputVocab;
   /** @internal */
   constructor(engine, handle, token, task) {
     if (token !== INTERNAL) throw new TypeError('Trainer: create trainers with ap.createTrainer(options)');
     super(engine, handle, 'Trainer');
     this.#task = task;
     const nb = engine._bytesIn(utf8Encoder.encode('trainer'), 'createTrainer');
-    try { this.#vocab = JSON.parse(engine._call('createTrainer', () => handle.config(nb))).tokenizer.vocab; } finally { nb.delete(); }
+    let config;
+    try { config = JSON.parse(engine._call('createTrainer', () => handle.config(nb))); } finally { nb.delete(); }
+    this.#vocab = (config.tokenizer ?? config.src_tokenizer).vocab;
+    // What the probe's logits columns mean: next tokens, the classes, or the target's tokens.
+    this.#outputVocab = config.labels ?? (config.tgt_tokenizer ?? config.tokenizer).vocab;
   }
   #h(fn) { return engineOf(this, fn)._self(this, fn); }
   get task() { return this.#task; }
-  /** The tokens of the task's vocabulary, by id. */
+  /** The tokens of the task's (input) vocabulary, by id. */
   get vocab() { return this.#vocab.slice(); }
+  /** What the probe logits' columns are: the next token (GPT tasks), the class (brackets), the output token (dates). */
+  get outputVocab() { return this.#outputVocab.slice(); }
   get steps() { return this.#h('Trainer.steps').steps(); }
   get seqLen() { return this.#h('Trainer.seqLen').seqLen(); }
   get numParameters() { return this.#h('Trainer.numParameters').numParameters(); }
@@ -1212,8 +1219,9 @@ export class Trainer extends Owned {
     return { ...e._call(fn, () => h.evaluate(batches)) };
   }
   /**
-   * A fixed held-out sequence through the current model: { ids, tokens, output } with output a
-   * ModelOutput (logits (T, V) and one map per layer, (heads, T, T)); the caller disposes output.
+   * A fixed held-out example through the current model: { ids, tokens, output } with output a
+   * ModelOutput: logits (one row per position, or one row for brackets; columns = outputVocab) and
+   * every attention map (heads, rows, keys); the caller disposes output.
    */
   probe() {
     const fn = 'Trainer.probe';
@@ -1601,8 +1609,9 @@ export class AttentionPlayground {
     const fn = 'createTrainer';
     const a = trainerArgs(options, fn);
     const task = TRAINER_TASKS[a.task];
-    const T = task === 'induction' ? 2 * a.length - 1 : task === 'addition' ? 3 * a.length + 2 : 2 * a.length;
-    const V = task === 'induction' ? a.vocab : 13, C = a.dModel, F = a.mlpWidth || 4 * C;
+    // Tokens per sequence (the encoder-decoder's source and target together) and the vocabulary.
+    const T = { induction: 2 * a.length - 1, addition: 3 * a.length + 2, brackets: a.length, dates: 40 }[task] ?? 2 * a.length;
+    const V = { induction: a.vocab, brackets: 7, dates: 69 }[task] ?? 13, C = a.dModel, F = a.mlpWidth || 4 * C;
     // One step: forward, backward (about twice the forward) and the optimizer.
     this._work(fn, 3 * a.batch * T * (a.layers * (4 * C * C + 2 * C * F + T * (2 * C + 64 * a.heads)) + V * C) + PER_MATRIX);
     const h = this._call(fn, () => this._M.createTrainer(a));

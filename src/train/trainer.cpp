@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "io/model_file.hpp"
 #include "kernels/reduce.hpp"
 #include "train/clip.hpp"
+#include "train/encoder_trainers.hpp"
 
 namespace attn::train {
 
@@ -21,9 +23,10 @@ void check_options(const TrainerOptions& o) {
   auto in = [](int64_t v, int64_t lo, int64_t hi, const char* name) {
     ATTN_CHECK(v >= lo && v <= hi, kWhat, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
   };
-  ATTN_CHECK(o.task == "induction" || o.task == "copy" || o.task == "reverse" || o.task == "sort" || o.task == "addition",
-             kWhat, ": task must be induction, copy, reverse, sort or addition, got '", o.task, "'");
-  in(o.length, o.task == "induction" ? 2 : 1, 64, "length");
+  ATTN_CHECK(o.task == "induction" || o.task == "copy" || o.task == "reverse" || o.task == "sort" ||
+                 o.task == "addition" || o.task == "brackets" || o.task == "dates",
+             kWhat, ": task must be induction, copy, reverse, sort, addition, brackets or dates, got '", o.task, "'");
+  in(o.length, o.task == "induction" || o.task == "brackets" ? 2 : 1, 64, "length");
   if (o.task == "induction") {
     in(o.vocab, 2, 4096, "vocab");
     ATTN_CHECK(o.length <= o.vocab, kWhat, ": induction needs length <= vocab (distinct tokens), got length ", o.length,
@@ -68,10 +71,46 @@ double grad_norm(const std::vector<Tensor>& grads) {
 }
 }  // namespace
 
-GptTrainer::GptTrainer(const TrainerOptions& options)
-    : o_(options), rng_(options.seed) {
+Trainer::Trainer(const TrainerOptions& options) : o_(options), rng_(options.seed) {
   check_options(o_);
   if (o_.cosine_steps > 0) cosine_.emplace(o_.lr, o_.warmup, o_.cosine_steps, 0.1);
+}
+
+void Trainer::make_optimizer(Module& model, const std::vector<Tensor>& grads) {
+  std::vector<ParamGrad> pg = param_grads(model, grads);
+  if (o_.optimizer == "sgd") {
+    SgdOptions s;
+    s.lr = o_.lr;
+    s.momentum = o_.momentum;
+    s.weight_decay = o_.weight_decay;
+    opt_ = std::make_unique<SGD>(std::move(pg), s);
+  } else {
+    AdamOptions a = o_.optimizer == "adamw" ? AdamW::defaults() : AdamOptions{};
+    a.lr = o_.lr;
+    a.beta2 = 0.99;
+    a.weight_decay = o_.weight_decay;
+    if (o_.optimizer == "adamw") opt_ = std::make_unique<AdamW>(std::move(pg), a);
+    else opt_ = std::make_unique<Adam>(std::move(pg), a);
+  }
+}
+
+std::pair<double, double> Trainer::update(Module& model, const std::vector<Tensor>& grads) {
+  // Linear warm-up, then constant, or the warm-up + cosine schedule when cosineSteps is set.
+  double lr = o_.lr;
+  if (cosine_) lr = cosine_->lr(steps_);
+  else if (steps_ < o_.warmup) lr = o_.lr * static_cast<double>(steps_ + 1) / static_cast<double>(o_.warmup);
+  const double norm = grad_norm(grads);
+  if (o_.clip == "value") clip_grad_value_(grads, o_.clip_value);
+  else if (o_.clip == "clamp") clamp_grad_(grads, o_.clamp_min, o_.clamp_max);
+  else if (o_.clip == "norm") clip_grad_norm_(grads, o_.max_norm, o_.norm_type);
+  opt_->set_lr(lr);
+  opt_->step();
+  model.notify_parameters_changed();
+  ++steps_;
+  return {lr, norm};
+}
+
+GptTrainer::GptTrainer(const TrainerOptions& options) : Trainer(options) {
   if (o_.task == "induction") {
     induction_ = std::make_unique<InductionTask>(o_.vocab, o_.length);
     T_ = induction_->seq_len();
@@ -97,21 +136,7 @@ GptTrainer::GptTrainer(const TrainerOptions& options)
       for (int64_t i = 0, n = p->numel(); i < n; ++i) p->data()[i] *= 0.02f;
   model_->notify_parameters_changed();
   train_ = std::make_unique<GptTrain>(*model_, o_.batch, T_);
-  std::vector<ParamGrad> pg = param_grads(*model_, train_->gradients());
-  if (o_.optimizer == "sgd") {
-    SgdOptions s;
-    s.lr = o_.lr;
-    s.momentum = o_.momentum;
-    s.weight_decay = o_.weight_decay;
-    opt_ = std::make_unique<SGD>(std::move(pg), s);
-  } else {
-    AdamOptions a = o_.optimizer == "adamw" ? AdamW::defaults() : AdamOptions{};
-    a.lr = o_.lr;
-    a.beta2 = 0.99;
-    a.weight_decay = o_.weight_decay;
-    if (o_.optimizer == "adamw") opt_ = std::make_unique<AdamW>(std::move(pg), a);
-    else opt_ = std::make_unique<Adam>(std::move(pg), a);
-  }
+  make_optimizer(*model_, train_->gradients());
   Rng probe_rng(o_.seed, kProbeStream);
   std::vector<int32_t> tg;
   next_batch(probe_rng, probe_, tg);
@@ -138,10 +163,6 @@ int64_t GptTrainer::correct(const std::vector<int32_t>& tg) const {
 
 StepStats GptTrainer::step() {
   next_batch(rng_, in_, tg_);
-  // Linear warm-up, then constant, or the warm-up + cosine schedule when cosineSteps is set.
-  double lr = o_.lr;
-  if (cosine_) lr = cosine_->lr(steps_);
-  else if (steps_ < o_.warmup) lr = o_.lr * static_cast<double>(steps_ + 1) / static_cast<double>(o_.warmup);
   opt_->zero_grad();
   StepStats s;
   s.loss = train_->forward(in_, tg_);
@@ -149,15 +170,8 @@ StepStats GptTrainer::step() {
   for (int32_t t : tg_) scored += t >= 0;
   s.accuracy = scored ? static_cast<double>(correct(tg_)) / static_cast<double>(scored) : 0.0;
   train_->backward();
-  s.grad_norm = grad_norm(train_->gradients());
-  if (o_.clip == "value") clip_grad_value_(train_->gradients(), o_.clip_value);
-  else if (o_.clip == "clamp") clamp_grad_(train_->gradients(), o_.clamp_min, o_.clamp_max);
-  else if (o_.clip == "norm") clip_grad_norm_(train_->gradients(), o_.max_norm, o_.norm_type);
-  opt_->set_lr(lr);
-  opt_->step();
-  model_->notify_parameters_changed();
-  s.lr = lr;
-  s.step = ++steps_;
+  std::tie(s.lr, s.grad_norm) = update(*model_, train_->gradients());
+  s.step = steps_;
   return s;
 }
 
@@ -201,5 +215,11 @@ std::string GptTrainer::config_json(const std::string& name) const {
 }
 
 std::vector<uint8_t> GptTrainer::weights() { return io::save_gpt(*model_).weights; }
+
+std::unique_ptr<Trainer> make_trainer(const TrainerOptions& o) {
+  if (o.task == "brackets") return make_brackets_trainer(o);
+  if (o.task == "dates") return make_dates_trainer(o);
+  return std::make_unique<GptTrainer>(o);
+}
 
 }  // namespace attn::train

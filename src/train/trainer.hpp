@@ -1,5 +1,9 @@
-// GptTrainer: a whole training run of a small GPT on a seeded task, step by step — what
-// the npm package's Trainer and the page's live training drive. It owns the model
+// Trainer: a whole training run of a small model on a seeded task, step by step — what the
+// npm package's Trainer and the page's live training drive. make_trainer picks the model by
+// task: a GPT (GptTrainer) for induction, copy, reverse, sort and addition; the BERT-style
+// encoder classifier for "brackets" (train/brackets.hpp); the Transformer encoder-decoder for
+// "dates" (train/dates.hpp). What follows describes GptTrainer; the other two follow it with
+// their own models, tasks and trainers (models/*_train.hpp). It owns the model
 // (models/gpt.hpp), its training arena (models/gpt_train.hpp), the optimizer (torch.optim
 // semantics, train/optim.hpp), seed 001's gradient clipping (train/clip.hpp) and an LR
 // schedule (linear warm-up, then constant or cosine to 0.1x), and draws batches from one
@@ -30,8 +34,9 @@
 namespace attn::train {
 
 struct TrainerOptions {
-  std::string task = "induction";  // induction | copy | reverse | sort | addition
-  int64_t length = 8;              // induction: tokens before the repeat; others: digits (per operand)
+  std::string task = "induction";  // induction | copy | reverse | sort | addition | brackets | dates
+  int64_t length = 8;              // induction: tokens before the repeat; brackets: the longest string;
+                                   // dates: unused; others: digits (per operand)
   int64_t vocab = 16;              // induction only: the number of distinct tokens
   int64_t layers = 2, heads = 2, d_model = 64;
   int64_t mlp_width = 0;           // 0 = 4 * d_model
@@ -62,47 +67,77 @@ struct EvalStats {
   int64_t targets = 0;
 };
 
-class GptTrainer {
+class Trainer {
  public:
-  explicit GptTrainer(const TrainerOptions& options);
-  GptTrainer(const GptTrainer&) = delete;
-  GptTrainer& operator=(const GptTrainer&) = delete;
+  virtual ~Trainer() = default;
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
-  StepStats step();
-  EvalStats evaluate(int64_t batches);
-  // The probe sequence's inputs (T ids), and its inference forward with `sink` capturing.
+  virtual StepStats step() = 0;
+  virtual EvalStats evaluate(int64_t batches) = 0;
+  // The probe: one fixed held-out example. Its token ids (the input the maps' rows and
+  // columns are), and its inference forward with `sink` capturing -> the logits,
+  // probe_logits_rows() x vocab_size() (one row per position; one row for a classifier).
   const std::vector<int32_t>& probe_ids() const { return probe_; }
-  const float* probe(AttentionSink* sink);
+  virtual const float* probe(AttentionSink* sink) = 0;
+  virtual int64_t probe_logits_rows() const { return T_; }
+  // The logits' width: the vocabulary (GPT), the classes (classifier), the target vocabulary.
+  virtual int64_t logits_width() const { return V_; }
 
   const TrainerOptions& options() const { return o_; }
   int64_t steps() const { return steps_; }
   int64_t seq_len() const { return T_; }
   int64_t vocab_size() const { return V_; }
+  virtual Module& model() = 0;
+  // The model's files: a config io/model_loader.hpp loads (tokenizers, name included) and
+  // the weights.
+  virtual std::string config_json(const std::string& name) const = 0;
+  virtual std::vector<uint8_t> weights() = 0;
+  // The probe input's vocabulary (what its ids mean).
+  virtual std::vector<std::string> vocab() const = 0;
+
+ protected:
+  explicit Trainer(const TrainerOptions& options);
+  // The optimizer over the model's parameters and these gradients (called once by the subclass).
+  void make_optimizer(Module& model, const std::vector<Tensor>& grads);
+  // Clipping, the lr of this step and the optimizer step; returns { lr, grad_norm before clipping }.
+  std::pair<double, double> update(Module& model, const std::vector<Tensor>& grads);
+
+  TrainerOptions o_;
+  int64_t T_ = 0, V_ = 0;
+  std::unique_ptr<Optimizer> opt_;
+  std::optional<WarmupCosine> cosine_;
+  Rng rng_;
+  std::vector<int32_t> probe_;
+  int64_t steps_ = 0;
+};
+
+// The trainer for o.task (every option checked; messages start "Trainer: ").
+std::unique_ptr<Trainer> make_trainer(const TrainerOptions& o);
+
+class GptTrainer : public Trainer {
+ public:
+  explicit GptTrainer(const TrainerOptions& options);
+  StepStats step() override;
+  EvalStats evaluate(int64_t batches) override;
+  const float* probe(AttentionSink* sink) override;
   int64_t tokens_per_step() const { return o_.batch * T_; }
-  Gpt& model() { return *model_; }
-  // The model's files: a "gpt" config (io/model_loader.hpp) with a word tokenizer of the
-  // task's vocabulary and a name, and the weights (io/model_file.hpp's save_gpt).
-  std::string config_json(const std::string& name) const;
-  std::vector<uint8_t> weights();
-  // The word tokenizer's vocabulary (what the ids mean).
-  std::vector<std::string> vocab() const;
+  Gpt& model() override { return *model_; }
+  // A "gpt" config with a word tokenizer of the task's vocabulary; the weights in HF's layout.
+  std::string config_json(const std::string& name) const override;
+  std::vector<uint8_t> weights() override;
+  std::vector<std::string> vocab() const override;
 
  private:
   void next_batch(Rng& rng, std::vector<int32_t>& in, std::vector<int32_t>& tg) const;
   // Accuracy numerator over the last forward's logits.
   int64_t correct(const std::vector<int32_t>& tg) const;
 
-  TrainerOptions o_;
-  int64_t T_ = 0, V_ = 0;
   std::unique_ptr<InductionTask> induction_;
   std::unique_ptr<SequenceTask> sequence_;
   std::unique_ptr<Gpt> model_;
   std::unique_ptr<GptTrain> train_;
-  std::unique_ptr<Optimizer> opt_;
-  std::optional<WarmupCosine> cosine_;
-  Rng rng_;
-  std::vector<int32_t> in_, tg_, probe_;
-  int64_t steps_ = 0;
+  std::vector<int32_t> in_, tg_;
 };
 
 }  // namespace attn::train

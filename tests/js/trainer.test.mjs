@@ -30,6 +30,29 @@ test('a seeded run learns copy and induction; the same seed gives the same run',
   }
 });
 
+test('the encoder tasks: brackets trains the classifier, dates the encoder-decoder; both save for loadModel', async () => {
+  for (const [task, Model] of [['brackets', pkg.TextClassifier], ['dates', pkg.Seq2SeqModel]]) {
+    const t = ap.createTrainer({ task, layers: 2, heads: 4, dModel: 32, batch: 16, lr: 0.002, seed: 3 });
+    const before = t.evaluate({ batches: 4 });
+    await t.run({ steps: 250 });
+    const after = t.evaluate({ batches: 4 });
+    console.log(`# ${task}: held-out accuracy ${before.accuracy.toFixed(3)} -> ${after.accuracy.toFixed(3)}`);
+    assert.ok(after.accuracy > before.accuracy + 0.15, `${task}: ${before.accuracy} -> ${after.accuracy}`);
+    const probe = t.probe();
+    assert.ok(probe.output.attentions.length >= 2);
+    const m = ap.loadModel(t.save());
+    assert.ok(m instanceof Model);
+    const out = task === 'brackets' ? m.forward(probe.tokens.join(''), { capture: true }) : null;
+    if (out) {
+      assert.deepEqual(Array.from(out.logits.toArray()), Array.from(probe.output.logits.toArray()), 'the saved classifier gives the probe\'s logits');
+      out.dispose();
+    }
+    probe.output.dispose();
+    m.dispose();
+    t.dispose();
+  }
+});
+
 test('training gives the native build\'s numbers', () => {
   const file = join(root, 'build/native/trainer_parity.json');
   assert.ok(existsSync(file), `${file} is written by the native tests (npm test runs them first)`);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -156,6 +157,28 @@ TEST(GptTrainer, RecordsARunForTheWasmComparison) {
     std::ofstream(std::filesystem::path(parity).parent_path() / "trainer_parity.json") << json.str();
   }
   SUCCEED() << json.str();
+}
+
+TEST(Trainer, EncoderTasksLearnAndStepWithoutAllocating) {
+  for (const char* task : {"brackets", "dates"}) {
+    train::TrainerOptions o = small(task);
+    o.length = 10;
+    o.heads = 4;
+    o.lr = 2e-3;
+    std::unique_ptr<train::Trainer> t = train::make_trainer(o);
+    const train::EvalStats before = t->evaluate(16);
+    for (int i = 0; i < 400; ++i) ASSERT_TRUE(std::isfinite(t->step().loss));
+    const train::EvalStats after = t->evaluate(16);
+    std::printf("  %-8s held-out accuracy %.3f -> %.3f\n", task, before.accuracy, after.accuracy);
+    EXPECT_GT(after.accuracy, before.accuracy + 0.15) << task;
+    {
+      AllocationCap cap(0, "an encoder training step");
+      t->step();
+    }
+    const std::vector<uint8_t> w = t->weights();
+    io::LoadedModel m = io::load_model(t->config_json("t"), w.data(), w.size());
+    EXPECT_EQ(m.model_type, std::string(task) == "brackets" ? "encoder-classifier" : "encoder-decoder");
+  }
 }
 
 TEST(GptTrainer, RefusesBadOptionsByName) {

@@ -90,8 +90,9 @@ function draw() {
     const caption = box.querySelector('.probe-caption') ?? box.insertBefore(Object.assign(document.createElement('div'), { className: 'probe-caption' }), box.firstChild);
     caption.replaceChildren(
       Object.assign(document.createElement('h2'), { textContent: 'Attention on a fixed held-out example' }),
-      tokenRow('input', p.tokens), tokenRow('predicted next', p.predicted));
-    modelView.update({ layers: p.maps.map((m) => ({ ...m, label: `layer ${m.layer + 1}` })), selected: null });
+      tokenRow('input', p.tokens),
+      tokenRow({ brackets: 'predicted class', dates: 'output (teacher-forced)' }[info?.task] ?? 'predicted next', p.predicted));
+    modelView.update({ layers: p.maps.map((m) => ({ ...m, label: `layer ${m.layer + 1}${m.kind === 'cross' ? ' cross' : ''}` })), selected: null });
   }
   document.body.dataset.renders = String(Number(document.body.dataset.renders ?? 0) + 1);
 }

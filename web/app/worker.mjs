@@ -446,11 +446,12 @@ function snapshot(t, steps) {
   const evalStats = t.evaluate({ batches: 4 });
   const p = t.probe();
   try {
-    const V = t.vocab.length, logits = p.output.logits.toArray();
-    const predicted = Array.from(p.ids, (_, i) => {
+    // The argmax of each logits row, through the output vocabulary: next tokens, the class, or the output.
+    const out = t.outputVocab, [rows, V] = p.output.logits.shape, logits = p.output.logits.toArray();
+    const predicted = Array.from({ length: rows }, (_, i) => {
       let best = 0;
       for (let v = 1; v < V; ++v) if (logits[i * V + v] > logits[i * V + best]) best = v;
-      return t.vocab[best];
+      return out[best];
     });
     const maps = p.output.attentions.map((a) => {
       const [heads, rows, cols] = a.weights.shape;
