@@ -116,7 +116,8 @@ async function create() {
   saveState();
   try {
     info = await client.request('trainCreate', { options: settings() });
-    $('status').textContent = `A ${info.numParameters.toLocaleString('en')}-parameter GPT on “${info.task}”, sequences of ${info.seqLen} tokens. Press Train.`;
+    const kind = { brackets: 'encoder classifier', dates: 'encoder-decoder' }[info.task] ?? 'GPT';
+    $('status').textContent = `A ${info.numParameters.toLocaleString('en')}-parameter ${kind} on “${info.task}”. Press Train.`;
     absorb(info.snapshot);
   } catch (e) {
     info = null;
