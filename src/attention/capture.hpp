@@ -46,8 +46,9 @@ class AttentionSink {
   // Heads of (layer, kind) to switch off (`heads` flags, nonzero = off), or null for none.
   virtual const uint8_t* head_mask(int64_t /*layer*/, AttentionKind /*kind*/, int64_t /*heads*/) { return nullptr; }
   // The queries (L rows), keys and values (S rows) of (layer, kind) right before the scores,
-  // for a sink that wants them (the page's lab takes Q, K, V from a running model). Models that
-  // support it call this once per attention; the default ignores them.
+  // for a sink that wants them (the page's lab takes Q, K, V from a running model). Models call it
+  // once per attention (the GPT's self-attention, the encoders' self-attention, the encoder-decoder's
+  // cross-attention; of the first sequence of a batch); the default ignores them.
   virtual void qkv(int64_t /*layer*/, AttentionKind /*kind*/, HeadRowsView /*q*/, HeadRowsView /*k*/,
                    HeadRowsView /*v*/, int64_t /*heads*/, int64_t /*L*/, int64_t /*S*/, int64_t /*head_size*/) {}
 };

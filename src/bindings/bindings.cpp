@@ -478,6 +478,17 @@ void add_maps(ModelOutput& out, const AttentionCapture& capture, const char* kin
     out.maps.push_back({kind_name ? kind_name : attention_kind_name(key.second), key.first, t.reshape(shape_of(t.shape()))});
 }
 
+// The recorded queries, keys and values as maps of kinds "q:self", "k:self", ... ("q:cross" for a
+// decoder's cross-attention), each (heads, rows, head size).
+void add_projections(ModelOutput& out, const AttentionCapture& capture) {
+  for (const auto& [key, p] : capture.projections()) {
+    const std::string kind = attention_kind_name(key.second);
+    out.maps.push_back({"q:" + kind, key.first, p.q});
+    out.maps.push_back({"k:" + kind, key.first, p.k});
+    out.maps.push_back({"v:" + kind, key.first, p.v});
+  }
+}
+
 struct ModelJs {
   io::LoadedModel m;
   // Model.ablateHeads: per (layer, kind), one flag per head (nonzero = switched off).
@@ -591,15 +602,16 @@ Shape one_sequence(const ModelJs& m, const Shape& s) {
 }
 // Encoder classifier: ids (T), token types (T, or empty: all 0) -> logits (classes); maps: per
 // encoder layer, "self", (H, T, T).
-ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer& types, bool capture) {
+ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer& types, bool capture, bool qkv) {
   const char* what = "TextClassifier.forward";
   return guarded(what, [&] {
-    ForwardSink sink(m, capture);
+    ForwardSink sink(m, capture, qkv);
     auto* out = new ModelOutput;
     try {
       const Tensor tt = types.ids.empty() ? Tensor() : ids_tensor(types);
       out->logits = model_as<EncoderClassifier>(m, what).forward(ids_tensor(ids), {}, tt, sink.get()).squeeze(0);
       add_maps(*out, sink.maps, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
+      add_projections(*out, sink.maps);
     } catch (...) {
       delete out;
       throw;
@@ -608,10 +620,10 @@ ModelOutput* classifier_forward(ModelJs& m, const IdBuffer& ids, const IdBuffer&
   });
 }
 // Seq2seq, teacher forced: src (S), tgt_in (T) ids -> logits (T, V); maps: see one_sequence.
-ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tgt, bool capture) {
+ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tgt, bool capture, bool qkv) {
   const char* what = "Seq2SeqModel.forward";
   return guarded(what, [&] {
-    ForwardSink sink(m, capture);
+    ForwardSink sink(m, capture, qkv);
     auto* out = new ModelOutput;
     try {
       AttentionSink* s = sink.get();
@@ -620,6 +632,7 @@ ModelOutput* seq2seq_forward(ModelJs& m, const IdBuffer& src, const IdBuffer& tg
                           : model_as<Seq2SeqRNN>(m, what).forward(ids_tensor(src), ids_tensor(tgt), s);
       out->logits = logits.squeeze(0);
       add_maps(*out, sink.maps, nullptr, [&](const Shape& sh) { return one_sequence(m, sh); });
+      add_projections(*out, sink.maps);
     } catch (...) {
       delete out;
       throw;
@@ -664,11 +677,7 @@ ModelOutput* gpt_forward(ModelJs& m, const IdBuffer& ids, double pos, bool captu
       out->logits = Tensor::empty({T, V}, DType::f32, what);
       std::memcpy(out->logits.data(), logits, static_cast<size_t>(T * V) * sizeof(float));
       add_maps(*out, sink.maps, nullptr, [](const Shape& s) { return Shape{s[1], s[2], s[3]}; });
-      for (const auto& [key, p] : sink.maps.projections()) {  // kinds "q", "k", "v": (heads, rows, head size)
-        out->maps.push_back({"q", key.first, p.q});
-        out->maps.push_back({"k", key.first, p.k});
-        out->maps.push_back({"v", key.first, p.v});
-      }
+      add_projections(*out, sink.maps);
     } catch (...) {
       delete out;
       throw;

@@ -194,10 +194,11 @@ export class ModelOutput {
   /** Empty unless captured. */
   readonly attentions: AttentionMap[];
   /**
-   * LanguageModel.forward with { qkv: true }: each layer's queries (heads, T, head size) and keys
-   * and values (heads, position + T, head size), the cached positions included, as the scores used them.
+   * forward with { qkv: true }: per attention the queries (heads, L, head size) and keys and values
+   * (heads, S, head size) the scores used (a GPT's cached positions included): the GPT's and the
+   * encoders' self-attention, the encoder-decoder's cross-attention.
    */
-  readonly projections?: Array<{ layer: number; q: Tensor; k: Tensor; v: Tensor }>;
+  readonly projections?: Array<{ layer: number; kind: 'self' | 'cross'; q: Tensor; k: Tensor; v: Tensor }>;
   dispose(): void;
   [Symbol.dispose](): void;
 }
@@ -237,7 +238,7 @@ export class TextClassifier extends Model {
   readonly labels: string[] | null;
   /** One sequence -> logits (classes); maps: per encoder layer, kind 'self', (heads, T, T). */
   forward(ids: string | Int32Array | ArrayLike<number>,
-          options?: { capture?: boolean; tokenTypeIds?: Int32Array | ArrayLike<number> }): ModelOutput;
+          options?: { capture?: boolean; tokenTypeIds?: Int32Array | ArrayLike<number>; qkv?: boolean }): ModelOutput;
 }
 
 /**
@@ -250,7 +251,7 @@ export class Seq2SeqModel extends Model {
    * (decoder layers numbered after the encoder's), 'self' and 'cross', (heads, T, S).
    */
   forward(source: string | Int32Array | ArrayLike<number>, targetIn: string | Int32Array | ArrayLike<number>,
-          options?: { capture?: boolean }): ModelOutput;
+          options?: { capture?: boolean; qkv?: boolean }): ModelOutput;
   /** Greedy decoding from the config's bos_id until eos_id or maxLength (default 64) tokens. */
   translate(source: string | Int32Array | ArrayLike<number>, options?: { maxLength?: number; capture?: boolean }):
     { ids: Int32Array; text: string | null; attentions: AttentionMap[] };

@@ -739,9 +739,11 @@ function readModelOutput(engine, out, fn) {
       const w = new Tensor(engine, out.takeMap(i), INTERNAL);
       tensors.push(w);
       const kind = out.kind(i), layer = out.layer(i);
-      if (kind === 'q' || kind === 'k' || kind === 'v') {  // LanguageModel.forward's { qkv: true }
-        if (!projections.has(layer)) projections.set(layer, { layer });
-        projections.get(layer)[kind] = w;
+      const m = /^([qkv]):(self|cross)$/.exec(kind);  // forward's { qkv: true }: "q:self", "k:cross", ...
+      if (m) {
+        const key = `${layer}:${m[2]}`;
+        if (!projections.has(key)) projections.set(key, { layer, kind: m[2] });
+        projections.get(key)[m[1]] = w;
       } else {
         maps.push(new AttentionMap(layer, kind, w));
       }
@@ -916,8 +918,9 @@ export class TextClassifier extends Model {
   forward(ids, opts) {
     const fn = 'TextClassifier.forward';
     const [e] = this._enter(fn);
-    const o = checkOptions(opts, fn, ['capture', 'tokenTypeIds']);
+    const o = checkOptions(opts, fn, ['capture', 'tokenTypeIds', 'qkv']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const qkv = o.qkv === undefined ? false : checkBool(o.qkv, fn, 'qkv');
     const c = Model._configOf(this), maxT = c.max_position ?? 512;
     const x = typeof ids === 'string' ? this.encode(ids) : idsOf(ids, fn, 'ids', maxT);
     const types = o.tokenTypeIds === undefined ? new Int32Array(0) : idsOf(o.tokenTypeIds, fn, 'tokenTypeIds', maxT);
@@ -928,7 +931,7 @@ export class TextClassifier extends Model {
     try {
       const tt = e._idsIn(types, fn);
       try {
-        return readModelOutput(e, e._call(fn, () => e._self(this, fn).classifierForward(buf, tt, capture)), fn);
+        return readModelOutput(e, e._call(fn, () => e._self(this, fn).classifierForward(buf, tt, capture, qkv)), fn);
       } finally { tt.delete(); }
     } finally {
       buf.delete();
@@ -962,15 +965,16 @@ export class Seq2SeqModel extends Model {
   forward(source, targetIn, opts) {
     const fn = 'Seq2SeqModel.forward';
     const [e] = this._enter(fn);
-    const o = checkOptions(opts, fn, ['capture']);
+    const o = checkOptions(opts, fn, ['capture', 'qkv']);
     const capture = o.capture === undefined ? false : checkBool(o.capture, fn, 'capture');
+    const qkv = o.qkv === undefined ? false : checkBool(o.qkv, fn, 'qkv');
     const src = this.#ids(source, fn, 'source', 'source'), tgt = this.#ids(targetIn, fn, 'targetIn', 'target');
     e._work(fn, seq2seqWork(Model._configOf(this), src.length, tgt.length));
     const a = e._idsIn(src, fn);
     try {
       const b = e._idsIn(tgt, fn);
       try {
-        return readModelOutput(e, e._call(fn, () => e._self(this, fn).seq2seqForward(a, b, capture)), fn);
+        return readModelOutput(e, e._call(fn, () => e._self(this, fn).seq2seqForward(a, b, capture, qkv)), fn);
       } finally { b.delete(); }
     } finally { a.delete(); }
   }

@@ -164,6 +164,11 @@ void EncoderClassifier::encode_arena(int64_t N, int64_t T, bool masked, Attentio
     nn::LayerScratch sl = s;
     sl.self_heads_off = sink ? sink->head_mask(l, AttentionKind::self, H) : nullptr;
     encoder.layer(l).forward(x_.data(), N, T, kpm, att, sl);
+    if (sink) {  // the first sequence's queries, keys and values, still in the scratch
+      const int64_t D = config.d_model, hs = D / H;
+      const float* q = qkv_.data();
+      sink->qkv(l, AttentionKind::self, {q, 3 * D, hs}, {q + D, 3 * D, hs}, {q + 2 * D, 3 * D, hs}, H, T, T, hs);
+    }
   }
 }
 

@@ -165,6 +165,11 @@ void EncoderDecoder::encode_arena(const int32_t* src, int64_t N, int64_t S, bool
     nn::LayerScratch sl = s;
     sl.self_heads_off = sink ? sink->head_mask(l, AttentionKind::self, config.nhead) : nullptr;
     transformer.encoder.layer(l).forward(m, N, S, {masked ? src_kpm_.data() : nullptr, config.max_len}, att, sl);
+    if (sink) {  // the first source's queries, keys and values, still in the scratch
+      const int64_t D = config.d_model, H = config.nhead, hs = D / H;
+      const float* q = qkv_.data();
+      sink->qkv(l, AttentionKind::self, {q, 3 * D, hs}, {q + D, 3 * D, hs}, {q + 2 * D, 3 * D, hs}, H, S, S, hs);
+    }
   }
   transformer.encoder.norm->forward(m, m, N * S);
   project_memory(m, N, S, masked);
@@ -201,6 +206,10 @@ void EncoderDecoder::decode_arena(const int32_t* ids, int64_t T, int64_t pos, bo
       sl.cross_heads_off = sink->head_mask(Le + l, AttentionKind::cross, H);
     }
     transformer.decoder.layer(l).forward(x, N, T, pos, cache, mem, S, tgt_mask, src_mask, self_att, cross_att, sl);
+    if (sink && !greedy_maps) {  // cross-attention of the first sequence: its queries (the scratch) and the memory's keys, values
+      const int64_t D = config.d_model, hs = D / H;
+      sink->qkv(Le + l, AttentionKind::cross, {qkv_.data(), D, hs}, {mem.k, D, hs}, {mem.v, D, hs}, H, T, S, hs);
+    }
   }
   transformer.decoder.norm->forward(x, x, N * T);
 }

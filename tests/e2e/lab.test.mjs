@@ -132,33 +132,44 @@ test('lab: clicking a mask cell masks that key; typed matrices are checked', asy
   assert.deepEqual(problems, []);
 });
 
-test('lab: Q, K, V taken from a trained model reproduce its own attention map', async () => {
-  const page = await open('');
-  await page.waitForFunction(() => document.getElementById('fm-model').options.length > 0);
-  await page.selectOption('#fm-model', 'induction-2l');
-  await page.fill('#fm-text', '4 9 2 7 4 9');
-  await page.fill('#fm-layer', '2');
-  await page.fill('#fm-head', '1');
-  const before = Number(await page.evaluate(() => document.body.dataset.renders));
-  await page.click('#fm-load');
-  await page.waitForFunction((n) => Number(document.body.dataset.renders) > n && window.__lab.modelWeights(), before, { timeout: 30000 });
-  const got = await lastOf(page);
-  assert.equal(got.settings.rule, 'scaled');
-  assert.equal(got.settings.L, 6);
-  // The model in Node: layer 2, head 1 of the same text.
-  const entry = JSON.parse(readFileSync(join(site, 'models/index.json'), 'utf8')).models.find((m) => m.name === 'induction-2l');
-  const dir = join(site, entry.path);
-  const m = ap.loadModel({ config: readFileSync(join(dir, 'config.json'), 'utf8'), weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))) });
-  const out = m.forward('4 9 2 7 4 9', { capture: true });
-  const want = Array.from(out.attentions.find((a) => a.layer === 1).weights.toArray().subarray(0, 36));
-  out.dispose();
-  m.dispose();
-  const err = maxDiff(got.result.weights, want, 'lab weights vs the model\'s map');
-  console.log(`# lab from induction-2l layer 2 head 1: max |lab - model| = ${err.toExponential(2)}`);
-  assert.ok(err < 1e-5, `max error ${err}`);
-  await page.screenshot({ path: join(shots, 'lab-from-model.png'), fullPage: true });
-  await page.close();
-});
+for (const [name, text, layer, head] of [['induction-2l', '4 9 2 7 4 9', 2, 1], ['dates-transformer', '5 Mar 1998', 3, 2]]) {
+  test(`lab: Q, K, V taken from ${name} (layer ${layer}, head ${head}) reproduce its own attention map`, async () => {
+    const page = await open('');
+    await page.waitForFunction(() => document.getElementById('fm-model').options.length > 0);
+    await page.selectOption('#fm-model', name);
+    await page.fill('#fm-text', text);
+    await page.fill('#fm-layer', String(layer));
+    await page.fill('#fm-head', String(head));
+    const before = Number(await page.evaluate(() => document.body.dataset.renders));
+    await page.click('#fm-load');
+    await page.waitForFunction((n) => Number(document.body.dataset.renders) > n && window.__lab.modelWeights(), before, { timeout: 30000 });
+    const got = await lastOf(page);
+    assert.equal(got.settings.rule, 'scaled');
+    // The model in Node: the same map (a seq2seq model's cross-attention over its greedy output).
+    const entry = JSON.parse(readFileSync(join(site, 'models/index.json'), 'utf8')).models.find((m) => m.name === name);
+    const dir = join(site, entry.path);
+    const m = ap.loadModel({ config: readFileSync(join(dir, 'config.json'), 'utf8'), weights: new Uint8Array(readFileSync(join(dir, 'model.safetensors'))) });
+    let out;
+    if (entry.type === 'encoder-decoder') {
+      const src = m.encode(text, 'source');
+      out = m.forward(src, Int32Array.from([m.config.bos_id, ...m.translate(src).ids]), { capture: true });
+    } else {
+      out = m.forward(text, { capture: true });
+    }
+    const map = out.attentions.filter((a) => a.layer === layer - 1).at(-1);  // the decoder's cross map comes last
+    const [, L, S] = map.weights.shape;
+    const want = Array.from(map.weights.toArray().subarray((head - 1) * L * S, head * L * S));
+    out.dispose();
+    m.dispose();
+    assert.equal(got.settings.L, L);
+    assert.equal(got.settings.S, S);
+    const err = maxDiff(got.result.weights, want, 'lab weights vs the model\'s map');
+    console.log(`# lab from ${name} layer ${layer} head ${head}: max |lab - model| = ${err.toExponential(2)}`);
+    assert.ok(err < 1e-5, `max error ${err}`);
+    await page.screenshot({ path: join(shots, `lab-from-${name}.png`), fullPage: true });
+    await page.close();
+  });
+}
 
 test('positions: every encoding and its attention map equal the package in Node', async () => {
   const page = await browser.context.newPage();

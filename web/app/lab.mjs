@@ -261,12 +261,14 @@ async function run() {
 let catalogue = [];
 async function loadCatalogue() {
   try {
-    catalogue = (await (await fetch('models/index.json')).json()).models.filter((m) => m.type === 'gpt2' || m.type === 'gpt');
+    catalogue = (await (await fetch('models/index.json')).json()).models
+      .filter((m) => ['gpt2', 'gpt', 'encoder-classifier', 'encoder-decoder'].includes(m.type));
   } catch { catalogue = []; }
   const sel = $('fm-model');
   sel.replaceChildren(...catalogue.map((m) => new Option(m.title, m.name)));
   $('from-model').hidden = catalogue.length === 0;
-  const short = { 'induction-2l': '4 9 2 7 4 9', 'fortunes-char': 'the cat sat' };
+  const short = { 'induction-2l': '4 9 2 7 4 9', 'fortunes-char': 'the cat sat', 'brackets-encoder': '([]{()})',
+    'dates-transformer': '5 Mar 1998' };
   const setText = () => { $('fm-text').value = short[sel.value] ?? ''; };
   sel.addEventListener('change', setText);
   setText();
@@ -281,15 +283,17 @@ async function fromModel() {
       layer: Number($('fm-layer').value) - 1, head: Number($('fm-head').value) - 1 });
     const fmt7 = (a, rows, cols) => Array.from({ length: rows }, (_, i) => Array.from(a.slice(i * cols, (i + 1) * cols), (x) => x.toPrecision(7)).join(' ')).join('\n');
     $('typed').checked = true;
-    $('q-text').value = fmt7(r.q, r.T, r.hs);
-    $('k-text').value = fmt7(r.k, r.T, r.hs);
-    $('v-text').value = fmt7(r.v, r.T, r.hs);
+    $('q-text').value = fmt7(r.q, r.L, r.hs);
+    $('k-text').value = fmt7(r.k, r.S, r.hs);
+    $('v-text').value = fmt7(r.v, r.S, r.hs);
     $('rule').value = 'scaled';
     $('selection').value = 'soft';
-    keep = maskPreset('causal', r.T, r.T);
-    $('mask-preset').value = 'causal';
+    // A GPT's self-attention is causal; the encoders' and the decoder's cross-attention see every key.
+    const preset = r.causal ? 'causal' : 'none';
+    keep = maskPreset(preset, r.L, r.S);
+    $('mask-preset').value = preset;
     modelWeights = r.weights;
-    $('fm-note').textContent = `${entry.title}, layer ${$('fm-layer').value}, head ${$('fm-head').value}: tokens ${r.tokens.join(' ')}.`
+    $('fm-note').textContent = `${entry.title}, layer ${$('fm-layer').value} (${r.kind === 'cross' ? 'cross-attention: queries from the output, keys from the source' : 'self-attention'}), head ${$('fm-head').value}: tokens ${r.tokens.join(' ')}.`
       + ' Step 5 below is computed from these Q, K, V; it equals the model\'s own map for this head.';
     await run();
   } catch (e) {

@@ -297,20 +297,32 @@ const ops = {
       labModel.info = info;
       labModel.m = models.get('lab');
     }
-    const m = labModel.m;
-    const ids = m.encode(input);
+    const m = labModel.m, info = labModel.info;
+    const ids = info.kind === 'seq2seq' ? m.encode(input, 'source') : m.encode(input);
     if (ids.length === 0) throw new Error('type at least one token');
     if (ids.length > 12) throw new Error(`the lab shows at most 12 tokens; "${input}" is ${ids.length}`);
-    const out = m.forward(ids, { capture: true, qkv: true });
+    let out, tokens;
+    if (info.kind === 'seq2seq') {  // the decoder reads its own greedy output (teacher forced)
+      const t = m.translate(ids);
+      const tgt = Int32Array.from([m.config.bos_id ?? 0, ...t.ids]);
+      out = m.forward(ids, tgt, { capture: true, qkv: true });
+      tokens = labelsOf(m, ids, 'source');
+    } else {
+      out = m.forward(ids, { capture: true, qkv: true });
+      tokens = labelsOf(m, ids);
+    }
     try {
-      const { heads } = labModel.info;
-      if (!(layer >= 0 && layer < out.projections.length)) throw new Error(`the model has ${out.projections.length} layers`);
+      const { heads, layers } = info;
+      if (!(layer >= 0 && layer < layers)) throw new Error(`the model has ${layers} layers`);
       if (!(head >= 0 && head < heads)) throw new Error(`the model has ${heads} heads`);
       const p = out.projections.find((x) => x.layer === layer);
-      const [, T, hs] = p.q.shape;
-      const slice = (t) => t.toArray().slice(head * T * hs, (head + 1) * T * hs);
-      const w = out.attentions.find((a) => a.layer === layer).weights.toArray().slice(head * T * T, (head + 1) * T * T);
-      const r = { tokens: labelsOf(m, ids), T, hs, layers: labModel.info.layers, heads, q: slice(p.q), k: slice(p.k), v: slice(p.v), weights: w };
+      if (!p) throw new Error(`layer ${layer + 1} records no queries and keys`);
+      const [, L, hs] = p.q.shape, S = p.k.shape[1];
+      const slice = (t, rows) => t.toArray().slice(head * rows * hs, (head + 1) * rows * hs);
+      const w = out.attentions.find((a) => a.layer === layer && a.kind === p.kind).weights.toArray()
+        .slice(head * L * S, (head + 1) * L * S);
+      const r = { tokens, kind: p.kind, causal: info.kind === 'lm', L, S, hs, layers, heads,
+        q: slice(p.q, L), k: slice(p.k, S), v: slice(p.v, S), weights: w };
       transfer.push(r.q.buffer, r.k.buffer, r.v.buffer, r.weights.buffer);
       return r;
     } finally { out.dispose(); }
