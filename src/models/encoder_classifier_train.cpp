@@ -20,29 +20,13 @@ void zero(Tensor& t) noexcept { std::fill(t.data(), t.data() + t.numel(), 0.0f);
 }  // namespace
 
 EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t B, int64_t T)
-    : model_(model), B_(B), T_(T) {
+    : model_(model), B_(B), T_(T), grads_(model, kWhat) {
   const EncoderClassifierConfig& c = model.config;
   ATTN_CHECK(B >= 1, kWhat, ": B (the batch size) must be at least 1, got ", B);
   ATTN_CHECK(T >= 1 && T <= c.max_position, kWhat, ": T must be in [1, max_position = ", c.max_position, "], got ", T);
   ATTN_CHECK(c.dropout == 0.0f, kWhat, ": the model's dropout must be 0 (dropout is not modelled in training), got ",
              c.dropout);
-  if (model.parameter_layout().slots().empty()) model.pack_parameters();
-
-  const Arena& layout = model.parameter_layout();
-  grads_.resize(layout.slots().size());
-  std::vector<Tensor*> slots;
-  for (size_t i = 0; i < grads_.size(); ++i) {
-    slots.push_back(&grads_[i]);
-    names_.push_back(layout.slots()[i].name);
-  }
-  grad_arena_ = layout.like(slots);
-  grad_arena_.allocate("EncoderClassifierTrain gradients");
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
-  auto grad = [&](const std::string& name) -> float* {
-    ATTN_CHECK(index.count(name), kWhat, ": the gradient layout has no slot \"", name, "\"");
-    return grads_[index[name]].data();
-  };
+  const nn::GradLookup grad = [this](const std::string& name) { return grads_(name); };
   d_word_ = grad("embeddings.word_embeddings.weight");
   d_pos_ = grad("embeddings.position_embeddings.weight");
   if (model.embeddings.token_type_embeddings) d_type_ = grad("embeddings.token_type_embeddings.weight");
@@ -114,22 +98,10 @@ EncoderClassifierTrain::EncoderClassifierTrain(EncoderClassifier& model, int64_t
   labels_.resize(sz(B));
 }
 
-NamedTensors EncoderClassifierTrain::named_gradients() {
-  NamedTensors out;
-  for (size_t i = 0; i < grads_.size(); ++i) out.push_back({names_[i], &grads_[i]});
-  return out;
-}
-
 const float* EncoderClassifierTrain::attention(int64_t layer) const {
   ATTN_CHECK(layer >= 0 && layer < model_.config.num_layers, kWhat, ".attention: layer ", layer, " is outside [0, ",
              model_.config.num_layers, ")");
   return att_.data() + layer * B_ * model_.config.nhead * T_ * T_;
-}
-
-void EncoderClassifierTrain::zero_grad() noexcept {
-  const Tensor flat = grad_arena_.flat();
-  float* g = static_cast<float*>(flat.raw_data());
-  std::fill(g, g + flat.numel(), 0.0f);
 }
 
 float EncoderClassifierTrain::forward(const int32_t* ids, const uint8_t* padding, const int32_t* labels) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/arena.hpp"
+#include "models/gradients.hpp"
 #include "models/encoder_classifier.hpp"
 #include "nn/transformer_train.hpp"
 
@@ -36,11 +37,11 @@ class EncoderClassifierTrain {
   // Throws before computing if an id or label is out of range or a row is all padding.
   float forward(const int32_t* ids, const uint8_t* padding, const int32_t* labels);
   void backward();
-  void zero_grad() noexcept;
+  void zero_grad() noexcept { grads_.zero(); }
 
   // The gradients in model.named_parameters() order (views of the gradient arena).
-  const std::vector<Tensor>& gradients() const { return grads_; }
-  NamedTensors named_gradients();
+  const std::vector<Tensor>& gradients() const { return grads_.tensors(); }
+  NamedTensors named_gradients() { return grads_.named(); }
   // Of the last forward: logits (B, K); the attention weights of layer l (B, H, T, T).
   const float* logits() const { return logits_.data(); }
   const float* attention(int64_t layer) const;
@@ -56,9 +57,7 @@ class EncoderClassifierTrain {
 
   EncoderClassifier& model_;
   const int64_t B_, T_;
-  std::vector<std::string> names_;
-  std::vector<Tensor> grads_;
-  Arena grad_arena_;
+  Gradients grads_;
   std::vector<Layer> layers_;
   float *d_word_, *d_pos_, *d_type_ = nullptr, *d_eln_w_, *d_eln_b_, *d_pool_w_, *d_pool_b_, *d_cls_w_, *d_cls_b_;
 

@@ -20,7 +20,7 @@ void zero(Tensor& t) noexcept { std::fill(t.data(), t.data() + t.numel(), 0.0f);
 }  // namespace
 
 EncoderDecoderTrain::EncoderDecoderTrain(EncoderDecoder& model, int64_t B, int64_t S, int64_t T, int64_t ignore_index)
-    : model_(model), B_(B), S_(S), T_(T), ignore_index_(ignore_index) {
+    : model_(model), B_(B), S_(S), T_(T), ignore_index_(ignore_index), grads_(model, kWhat) {
   const EncoderDecoderConfig& c = model.config;
   ATTN_CHECK(B >= 1, kWhat, ": B must be at least 1, got ", B);
   ATTN_CHECK(S >= 1 && S <= c.max_len && T >= 1 && T <= c.max_len, kWhat, ": S and T must be in [1, max_len = ",
@@ -28,23 +28,7 @@ EncoderDecoderTrain::EncoderDecoderTrain(EncoderDecoder& model, int64_t B, int64
   ATTN_CHECK(c.dropout == 0.0f, kWhat, ": the model's dropout must be 0 (dropout is not modelled in training), got ",
              c.dropout);
   nn::check_trainable(model.transformer.encoder.layer(0).options(), kWhat);
-  if (model.parameter_layout().slots().empty()) model.pack_parameters();
-
-  const Arena& layout = model.parameter_layout();
-  grads_.resize(layout.slots().size());
-  std::vector<Tensor*> slots;
-  for (size_t i = 0; i < grads_.size(); ++i) {
-    slots.push_back(&grads_[i]);
-    names_.push_back(layout.slots()[i].name);
-  }
-  grad_arena_ = layout.like(slots);
-  grad_arena_.allocate("EncoderDecoderTrain gradients");
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
-  const nn::GradLookup grad = [&](const std::string& name) -> float* {
-    ATTN_CHECK(index.count(name), kWhat, ": the gradient layout has no slot \"", name, "\"");
-    return grads_[index[name]].data();
-  };
+  const nn::GradLookup grad = [this](const std::string& name) { return grads_(name); };
   d_src_emb_ = grad("src_embedding.weight");
   d_tgt_emb_ = grad("tgt_embedding.weight");
   if (model.src_position) {
@@ -164,18 +148,6 @@ EncoderDecoderTrain::EncoderDecoderTrain(EncoderDecoder& model, int64_t B, int64
   src_.resize(sz(M));
   tgt_.resize(sz(N));
   targets_.resize(sz(N));
-}
-
-NamedTensors EncoderDecoderTrain::named_gradients() {
-  NamedTensors out;
-  for (size_t i = 0; i < grads_.size(); ++i) out.push_back({names_[i], &grads_[i]});
-  return out;
-}
-
-void EncoderDecoderTrain::zero_grad() noexcept {
-  const Tensor flat = grad_arena_.flat();
-  float* g = static_cast<float*>(flat.raw_data());
-  std::fill(g, g + flat.numel(), 0.0f);
 }
 
 float EncoderDecoderTrain::forward(const int32_t* src, const uint8_t* src_padding, const int32_t* tgt_in,

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/arena.hpp"
+#include "models/gradients.hpp"
 #include "models/encoder_decoder.hpp"
 #include "nn/transformer_train.hpp"
 
@@ -33,18 +34,16 @@ class EncoderDecoderTrain {
   // targets (B, T) (ignore_index where nothing is to be predicted). Returns the mean loss.
   float forward(const int32_t* src, const uint8_t* src_padding, const int32_t* tgt_in, const int32_t* targets);
   void backward();
-  void zero_grad() noexcept;
+  void zero_grad() noexcept { grads_.zero(); }
 
-  const std::vector<Tensor>& gradients() const { return grads_; }
-  NamedTensors named_gradients();
+  const std::vector<Tensor>& gradients() const { return grads_.tensors(); }
+  NamedTensors named_gradients() { return grads_.named(); }
   const float* logits() const { return logits_.data(); }  // (B * T, V) of the last forward
 
  private:
   EncoderDecoder& model_;
   const int64_t B_, S_, T_, ignore_index_;
-  std::vector<std::string> names_;
-  std::vector<Tensor> grads_;
-  Arena grad_arena_;
+  Gradients grads_;
   std::vector<nn::EncoderLayerActs> enc_;
   std::vector<nn::EncoderLayerGrads> enc_g_;
   std::vector<nn::DecoderLayerActs> dec_;

@@ -47,7 +47,8 @@ GptTrain::GptTrain(Gpt& model, int64_t B, int64_t T, int64_t ignore_index, doubl
       B_(B),
       T_(T),
       ignore_index_(ignore_index),
-      label_smoothing_(static_cast<float>(label_smoothing)) {
+      label_smoothing_(static_cast<float>(label_smoothing)),
+      grads_(model, "GptTrain") {
   const GptConfig& c = model.config();
   ATTN_CHECK(B >= 1, "GptTrain: B (the batch size) must be at least 1, got ", B);
   ATTN_CHECK(T >= 1 && T <= c.n_positions, "GptTrain: T (the sequence length) must be in [1, n_positions = ",
@@ -57,29 +58,13 @@ GptTrain::GptTrain(Gpt& model, int64_t B, int64_t T, int64_t ignore_index, doubl
   relu_ = c.activation == "relu";
   gelu_ = c.activation == "gelu" ? F::GeluApproximation::none : F::GeluApproximation::tanh;
 
-  // Gradients: a second instance of the parameters' layout.
-  const Arena& layout = model.parameter_layout();
-  grads_.resize(layout.slots().size());
-  std::vector<Tensor*> slots;
-  for (size_t i = 0; i < grads_.size(); ++i) {
-    slots.push_back(&grads_[i]);
-    names_.push_back(layout.slots()[i].name);
-  }
-  grad_arena_ = layout.like(slots);
-  grad_arena_.allocate("GptTrain gradients");
-
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < names_.size(); ++i) index[names_[i]] = i;
   std::map<std::string, Tensor*> params;
   for (auto& [name, t] : model.named_parameters()) params[name] = t;
   auto param = [&](const std::string& name) -> const float* {
     ATTN_CHECK(params.count(name), "GptTrain: the model has no parameter \"", name, "\"");
     return params[name]->data();
   };
-  auto grad = [&](const std::string& name) -> float* {
-    ATTN_CHECK(index.count(name), "GptTrain: the gradient layout has no slot \"", name, "\"");
-    return grads_[index[name]].data();
-  };
+  const Gradients& grad = grads_;
   wte_ = param("wte.weight");
   wpe_ = param("wpe.weight");
   lnf_w_ = param("ln_f.weight");
@@ -158,22 +143,10 @@ GptTrain::GptTrain(Gpt& model, int64_t B, int64_t T, int64_t ignore_index, doubl
   targets_.resize(sz(N));
 }
 
-NamedTensors GptTrain::named_gradients() {
-  NamedTensors out;
-  for (size_t i = 0; i < grads_.size(); ++i) out.push_back({names_[i], &grads_[i]});
-  return out;
-}
-
 const float* GptTrain::attention(int64_t layer) const {
   ATTN_CHECK(layer >= 0 && layer < model_.config().n_layer, "GptTrain.attention: layer ", layer,
              " is outside [0, ", model_.config().n_layer, ")");
   return att_.data() + layer * B_ * model_.config().n_head * T_ * T_;
-}
-
-void GptTrain::zero_grad() noexcept {
-  const Tensor flat = grad_arena_.flat();
-  float* g = static_cast<float*>(flat.raw_data());
-  std::fill(g, g + flat.numel(), 0.0f);
 }
 
 float GptTrain::forward(const std::vector<int32_t>& inputs, const std::vector<int32_t>& targets) {

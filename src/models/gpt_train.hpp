@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/arena.hpp"
+#include "models/gradients.hpp"
 #include "models/gpt.hpp"
 #include "nn/linear.hpp"
 
@@ -49,13 +50,13 @@ class GptTrain {
   // d loss / d parameters of the last forward, added to the gradient arena. Throws if no
   // forward has run.
   void backward();
-  void zero_grad() noexcept;
+  void zero_grad() noexcept { grads_.zero(); }
 
   // The gradients, in model.named_parameters() order (views of the gradient arena).
-  const std::vector<Tensor>& gradients() const { return grads_; }
+  const std::vector<Tensor>& gradients() const { return grads_.tensors(); }
   // (name, gradient) pairs; the names are the parameters' state_dict keys.
-  NamedTensors named_gradients();
-  const Arena& gradient_arena() const { return grad_arena_; }
+  NamedTensors named_gradients() { return grads_.named(); }
+  const Arena& gradient_arena() const { return grads_.arena(); }
   const Arena& activations() const { return acts_; }
 
   // Of the last forward: logits (N, V), the attention weights of layer l (B, NH, T, T).
@@ -80,9 +81,7 @@ class GptTrain {
   bool relu_;
   nn::functional::GeluApproximation gelu_;
 
-  std::vector<std::string> names_;  // parameter names, the gradient arena's order
-  std::vector<Tensor> grads_;       // bound to the gradient arena's views
-  Arena grad_arena_;
+  Gradients grads_;
   std::vector<Layer> layers_;
   const float *wte_, *wpe_, *lnf_w_, *lnf_b_;
   const nn::Linear* lm_head_ = nullptr;  // untied head; null when tied to wte
