@@ -1135,6 +1135,7 @@ function trainerArgs(opts, fn) {
   };
   if (o.clip === null) a.clip = 0;
   else if (o.clip !== undefined) {
+    if (typeof o.clip !== 'object') throw new TypeError(`${fn}: clip must be { mode, ... } or null, got ${describe(o.clip)}`);
     const c = checkOptions(o.clip, fn, ['mode', 'value', 'min', 'max', 'maxNorm', 'normType']);
     if (typeof c.mode !== 'string' || !TRAINER_CLIPS.includes(c.mode)) throw new TypeError(`${fn}: clip.mode must be one of ${TRAINER_CLIPS.join(', ')}, got ${describe(c.mode)}`);
     for (const k of Object.keys(c)) if (k !== 'mode' && !CLIP_KEYS[c.mode].includes(k)) throw new TypeError(`${fn}: clip.${k} does not apply to clip mode '${c.mode}' (it takes ${CLIP_KEYS[c.mode].join(', ') || 'nothing'})`);

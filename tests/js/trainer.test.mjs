@@ -102,6 +102,7 @@ test('bad options get named errors and the heap comes back', () => {
     [{ lr: -1 }, /createTrainer: lr must be a finite number in \[0, 10\]/],
     [{ optimiser: 'sgd' }, /createTrainer: unknown option 'optimiser'/],
     [{ clip: { mode: 'value', maxNorm: 1 } }, /clip\.maxNorm does not apply to clip mode 'value'/],
+    [{ clip: 'norm' }, /createTrainer: clip must be \{ mode, \.\.\. \} or null, got "norm"/],
     [{ clip: { mode: 'clamp', min: 1, max: -1 } }, /clip min \(1\) must not exceed max \(-1\)/],
     [{ task: 'induction', length: 20, vocab: 8 }, /induction needs length <= vocab/],
     [{ layers: 12, dModel: 1024, batch: 1024, length: 64, task: 'copy' }, /createTrainer: this call would take about/],
